@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "gan/autograd/variable.hpp"
 #include "gan/core/error.hpp"
 #include "gan/core/tensor.hpp"
 
@@ -112,14 +114,25 @@ inline RefFile load_ref(const std::string& case_name) {
   return RefFile(path, std::move(tensors));
 }
 
+// Copies a fixture tensor into a parameter (a layer's weight() returns a const handle;
+// the copy of the handle shares the value's storage). Shapes must agree exactly.
+inline void set_value(Var<float> param, const Tensor<float>& value, const std::string& what) {
+  check(param.defined(), "set_value: ", what, " is undefined (layer built without it?)");
+  check_same_shape(value.shape(), param.shape(), what.c_str());
+  param.value().copy_from(value);
+}
+
 // Passes when every |actual - expected| <= atol + rtol * |expected| (numpy.isclose) and the
 // shapes agree. On failure prints the name, the first values side by side, the worst index
 // and the max abs diff, and fails the enclosing doctest check. Returns the verdict.
+// With the environment variable GAN_PARITY_VERBOSE set it also reports, for every tensor,
+// the max abs diff and the worst diff / tolerance ratio (how much headroom a test has).
 template <class T>
 bool check_close(const std::string& name, const Tensor<T>& actual, const Tensor<float>& expected, double rtol,
                  double atol) {
   if (actual.shape() != expected.shape()) {
-    FAIL_CHECK(name << ": shape " << actual.shape() << " but reference has " << expected.shape());
+    CHECK_MESSAGE(actual.shape() == expected.shape(),
+                  name << ": shape " << actual.shape() << " but reference has " << expected.shape());
     return false;
   }
   double max_diff = 0, worst_excess = -1;
@@ -135,8 +148,18 @@ bool check_close(const std::string& name, const Tensor<T>& actual, const Tensor<
       worst = i;
     }
   }
-  if (bad == 0) return true;
   std::ostringstream os;
+  if (std::getenv("GAN_PARITY_VERBOSE")) {  // for choosing tolerances: how close are we?
+    double max_ratio = 0;  // max over elements of diff / (atol + rtol |e|); <= 1 passes
+    for (std::int64_t i = 0; i < expected.numel(); ++i)
+      max_ratio = std::max(max_ratio, std::abs(static_cast<double>(actual[i]) - expected[i]) /
+                                          (atol + rtol * std::abs(static_cast<double>(expected[i]))));
+    MESSAGE(name << ": max abs diff " << max_diff << ", worst diff / tolerance " << max_ratio);
+  }
+  if (bad == 0) {
+    CHECK_MESSAGE(bad == 0, name);
+    return true;
+  }
   os.precision(8);
   os << name << " " << actual.shape() << ": " << bad << " of " << expected.numel()
      << " values outside atol " << atol << " + rtol " << rtol << "; max abs diff " << max_diff << "\n";
@@ -144,8 +167,8 @@ bool check_close(const std::string& name, const Tensor<T>& actual, const Tensor<
   for (std::int64_t i = 0; i < shown; ++i)
     os << "  [" << i << "] ours " << static_cast<double>(actual[i]) << "  torch " << expected[i] << "\n";
   os << "  worst [" << worst << "] ours " << static_cast<double>(actual[worst]) << "  torch " << expected[worst];
-  FAIL_CHECK(os.str());
-  return false;
+  CHECK_MESSAGE(bad == 0, os.str());  // one doctest assertion per compared tensor
+  return bad == 0;
 }
 
 }  // namespace test

@@ -247,14 +247,17 @@ def upsample_cases():
 
 
 # ---------------------------------------------------------------- losses
-def loss_case(case, loss_fn, x, t, extra=()):
-    """Scalar (mean-reduced) loss; gy is a scalar upstream gradient."""
+def loss_case(case, loss_fn, x, t, extra=(), target_grad=True):
+    """Scalar (mean-reduced) loss; gy is a scalar upstream gradient. With target_grad the
+    target is a leaf too and its gradient is stored as `gt` (class labels have none)."""
     x = leaf(x)
+    t = leaf(t) if target_grad else t
     loss = loss_fn(x, t)
     gy = torch.tensor(0.75, dtype=torch.float64)  # not 1, so a missing seed scale shows
     (loss * gy).backward()
     write_case(case, [("x", x), ("t", t)] + list(extra) +
-               [("loss", loss), ("gy", gy), ("gx", x.grad)])
+               [("loss", loss), ("gy", gy), ("gx", x.grad)] +
+               ([("gt", t.grad)] if target_grad else []))
 
 
 def loss_cases():
@@ -286,7 +289,7 @@ def loss_cases():
     logits[0, :] = torch.tensor([50.0, -50.0, 0.0, 10.0, -3.0], dtype=torch.float64)
     labels = torch.tensor([0, 4, 2, 1, 3, 2])
     loss_case("loss_cross_entropy", lambda a, b: F.cross_entropy(a, b.long()), logits,
-              labels.double())
+              labels.double(), target_grad=False)
 
     # Per-class sigmoid cross-entropy: BCEWithLogits against the one-hot of the labels,
     # mean over all N*C entries (torch's default reduction).
@@ -296,7 +299,7 @@ def loss_cases():
     onehot = F.one_hot(labels, 5).double()
     loss_case("loss_sigmoid_cross_entropy",
               lambda a, b: F.binary_cross_entropy_with_logits(a, F.one_hot(b.long(), 5).double()),
-              logits, labels.double(), extra=[("onehot", onehot)])
+              logits, labels.double(), extra=[("onehot", onehot)], target_grad=False)
 
 
 # ---------------------------------------------------------------- optimizers
