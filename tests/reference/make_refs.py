@@ -234,14 +234,19 @@ def upsample_cases():
     y = F.interpolate(x, scale_factor=2, mode="nearest")
     gy = backward_with(y)
     write_case("upsample_nearest2", [("x", x), ("y", y), ("gy", gy), ("gx", x.grad)])
-    # Bilinear / bicubic to odd sizes given as (h, w), align_corners=False; up and down.
-    for case, mode, size, seed in (("upsample_bilinear_9x13", "bilinear", (9, 13), 601),
+    # Nearest / bilinear / bicubic to sizes given as (h, w), align_corners=False; odd sizes,
+    # up and down, plus the plain x2 of a decoder.
+    for case, mode, size, seed in (("upsample_nearest_9x11", "nearest", (9, 11), 605),
+                                   ("upsample_nearest_3x4", "nearest", (3, 4), 606),
+                                   ("upsample_bilinear_10x14", "bilinear", (10, 14), 607),
+                                   ("upsample_bilinear_9x13", "bilinear", (9, 13), 601),
                                    ("upsample_bilinear_3x4", "bilinear", (3, 4), 602),
                                    ("upsample_bicubic_11x9", "bicubic", (11, 9), 603),
                                    ("upsample_bicubic_3x4", "bicubic", (3, 4), 604)):
         torch.manual_seed(seed)
         x = leaf(randn(2, 3, 5, 7))
-        y = F.interpolate(x, size=size, mode=mode, align_corners=False)
+        corners = None if mode == "nearest" else False
+        y = F.interpolate(x, size=size, mode=mode, align_corners=corners)
         gy = backward_with(y)
         write_case(case, [("x", x), ("y", y), ("gy", gy), ("gx", x.grad)])
 
