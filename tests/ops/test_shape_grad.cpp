@@ -1,0 +1,117 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "gan/autograd/grad_check.hpp"
+#include "gan/ops/elementwise.hpp"
+#include "gan/ops/one_hot.hpp"
+#include "gan/ops/reduce.hpp"
+#include "gan/ops/shape_ops.hpp"
+
+using gan::Shape;
+using gan::Tensor;
+using gan::Var;
+
+namespace {
+Var<double> leaf(const Shape& s, std::uint64_t seed) {
+  gan::Rng rng(seed);
+  return Var<double>(gan::rand<double>(s, -2, 2, rng), true);
+}
+Var<float> iota(const Shape& s, float start = 0) {
+  Tensor<float> t = Tensor<float>::empty(s);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = start + static_cast<float>(i);
+  return Var<float>(t);
+}
+template <class F>
+void expect_grad_ok(F&& f, const std::vector<Var<double>>& inputs) {
+  auto r = gan::grad_check(f, inputs);
+  CHECK_MESSAGE(r.ok, r.worst);
+}
+}  // namespace
+
+TEST_CASE("reshape and flatten are views with reshaped gradients") {
+  Var<double> x = leaf(Shape{1, 3, 5, 7}, 1);
+  Var<double> r = gan::reshape(x, {3, -1});
+  CHECK(r.shape() == Shape{3, 35});
+  CHECK(r.value().shares_storage_with(x.value()));
+  CHECK(gan::flatten(x).shape() == Shape{1, 105});
+  expect_grad_ok([&] { return gan::reshape(x, {5, 21}); }, {x});
+  expect_grad_ok([&] { return gan::flatten(x); }, {x});
+  // a weighting that depends on position catches a gradient that is not reshaped back
+  Var<double> w = leaf(Shape{1, 105}, 2);
+  expect_grad_ok([&] { return gan::mul(gan::flatten(x), w); }, {x, w});
+  CHECK_THROWS_WITH_AS(gan::reshape(x, {4, -1}), doctest::Contains("(1, 3, 5, 7)"), gan::Error);
+}
+
+TEST_CASE("concat on the channel axis: values") {
+  Var<float> a = iota(Shape{2, 1, 1, 2}, 0);     // n0: 0 1   n1: 2 3
+  Var<float> b = iota(Shape{2, 2, 1, 2}, 10);    // n0: 10 11 12 13   n1: 14 15 16 17
+  Var<float> y = gan::concat(std::vector<Var<float>>{a, b}, 1);
+  CHECK(y.shape() == Shape{2, 3, 1, 2});
+  CHECK(y.value().to_vector() == std::vector<float>{0, 1, 10, 11, 12, 13, 2, 3, 14, 15, 16, 17});
+}
+
+TEST_CASE("concat gradients on every axis, odd shapes, three inputs") {
+  for (int axis : {0, 1, 2, 3, -1}) {
+    CAPTURE(axis);
+    Shape sa{1, 3, 5, 7}, sb{1, 3, 5, 7}, sc{1, 3, 5, 7};
+    const int a = axis < 0 ? axis + 4 : axis;
+    sb[a] = 2;
+    sc[a] = 1;
+    Var<double> x = leaf(sa, 3), y = leaf(sb, 4), z = leaf(sc, 5);
+    Var<double> out = gan::concat(std::vector<Var<double>>{x, y, z}, axis);
+    CHECK(out.shape()[a] == sa[a] + 2 + 1);
+    expect_grad_ok([&] { return gan::concat(std::vector<Var<double>>{x, y, z}, axis); }, {x, y, z});
+  }
+}
+
+TEST_CASE("concat of a variable with itself sums both gradient blocks") {
+  Var<double> x(Tensor<double>::from(Shape{1, 1, 1, 2}, {1, 2}), true);
+  Var<double> w(Tensor<double>::from(Shape{1, 2, 1, 2}, {1, 2, 3, 4}), false);
+  gan::sum(gan::mul(gan::concat(std::vector<Var<double>>{x, x}, 1), w)).backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{4, 6});
+}
+
+TEST_CASE("concat errors name every shape") {
+  Var<float> a = iota(Shape{1, 2, 3, 3}), b = iota(Shape{1, 2, 4, 3});
+  CHECK_THROWS_WITH_AS(gan::concat(std::vector<Var<float>>{a, b}, 1), doctest::Contains("(1, 2, 3, 3), (1, 2, 4, 3)"),
+                       gan::Error);
+  CHECK_THROWS_WITH_AS(gan::concat(std::vector<Var<float>>{a, iota(Shape{1, 2, 3})}, 1), doctest::Contains("(1, 2, 3)"),
+                       gan::Error);
+  CHECK_THROWS_WITH_AS(gan::concat(std::vector<Var<float>>{a}, 4), doctest::Contains("axis 4"), gan::Error);
+  CHECK_THROWS_AS(gan::concat(std::vector<Var<float>>{}, 1), gan::Error);
+}
+
+TEST_CASE("slice along batch and other axes") {
+  Var<float> x = iota(Shape{3, 2});
+  CHECK(gan::slice(x, 1, 3).value().to_vector() == std::vector<float>{2, 3, 4, 5});
+  CHECK(gan::slice(x, 1, 2, 1).value().to_vector() == std::vector<float>{1, 3, 5});
+  CHECK(gan::slice(x, 2, 2).shape() == Shape{0, 2});
+  CHECK_THROWS_WITH_AS(gan::slice(x, 2, 4), doctest::Contains("(3, 2)"), gan::Error);
+  Var<double> v = leaf(Shape{3, 3, 5, 7}, 6);
+  expect_grad_ok([&] { return gan::slice(v, 1, 2); }, {v});
+  expect_grad_ok([&] { return gan::slice(v, 1, 4, 3); }, {v});
+  expect_grad_ok(
+      [&] { return gan::concat(std::vector<Var<double>>{gan::slice(v, 2, 3), gan::slice(v, 0, 1)}, 0); }, {v});
+}
+
+TEST_CASE("one_hot and one_hot_maps") {
+  Tensor<float> h = gan::one_hot<float>({2, 0, 1}, 3);
+  CHECK(h.shape() == Shape{3, 3});
+  CHECK(h.to_vector() == std::vector<float>{0, 0, 1, 1, 0, 0, 0, 1, 0});
+  Tensor<double> m = gan::one_hot_maps<double>({1, 0}, 2, 3, 5);
+  CHECK(m.shape() == Shape{2, 2, 3, 5});
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 5; ++x) {
+      REQUIRE(m.at(0, 0, y, x) == 0);
+      REQUIRE(m.at(0, 1, y, x) == 1);
+      REQUIRE(m.at(1, 0, y, x) == 1);
+      REQUIRE(m.at(1, 1, y, x) == 0);
+    }
+  CHECK_THROWS_WITH_AS(gan::one_hot<float>({0, 3}, 3), doctest::Contains("label 3 at index 1"), gan::Error);
+  CHECK_THROWS_WITH_AS(gan::one_hot<float>({-1}, 3), doctest::Contains("[0, 3)"), gan::Error);
+  CHECK_THROWS_AS(gan::one_hot_maps<float>({5}, 3, 2, 2), gan::Error);
+  CHECK_THROWS_AS(gan::one_hot_maps<float>({0}, 3, 0, 2), gan::Error);
+  CHECK(gan::one_hot<float>({}, 4).shape() == Shape{0, 4});
+}
