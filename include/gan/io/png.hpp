@@ -1,0 +1,123 @@
+#pragma once
+// 8-bit images in memory (height x width x channels, interleaved) and PNG files through stb.
+//
+//   gan::io::Image im(28, 28, 1);  im.at(y, x, 0) = 255;  gan::io::write_png("a.png", im);
+//   gan::io::Image back = gan::io::read_image("a.png");   // PNG, JPEG, BMP, TGA, ...
+//
+// Linking: stb's implementation must be compiled exactly once per program. Debian's
+// libstb-dev ships it prebuilt (libstb.so, pkg-config `stb`): link -lstb (CMake:
+// pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb) + PkgConfig::STB). Where no such
+// library exists, `#define GAN_STB_IMPLEMENTATION` before including this header in exactly
+// one .cpp file and it compiles stb's implementation there instead.
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#ifdef GAN_STB_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#endif
+#if __has_include(<stb/stb_image_write.h>)
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+#else
+#include <stb_image.h>
+#include <stb_image_write.h>
+#endif
+
+#include "gan/core/error.hpp"
+
+namespace gan::io {
+
+struct Image {
+  int height = 0;
+  int width = 0;
+  int channels = 0;                  // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+  std::vector<std::uint8_t> pixels;  // row-major, channels interleaved
+
+  Image() = default;
+  Image(int h, int w, int c, std::uint8_t value = 0) : height(h), width(w), channels(c) {
+    check(h > 0 && w > 0 && c >= 1 && c <= 4, "Image: size ", h, "x", w, "x", c,
+          " invalid, expected positive height/width and 1..4 channels");
+    check(std::int64_t(h) * w * c <= std::numeric_limits<int>::max(), "Image: ", h, "x", w, "x", c,
+          " is too large for one PNG");
+    pixels.assign(std::size_t(h) * std::size_t(w) * std::size_t(c), value);
+  }
+  std::uint8_t& at(int y, int x, int c) { return pixels[(std::size_t(y) * width + x) * channels + c]; }
+  std::uint8_t at(int y, int x, int c) const { return pixels[(std::size_t(y) * width + x) * channels + c]; }
+};
+
+namespace detail {
+inline void append_bytes(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(context);
+  auto* p = static_cast<const std::uint8_t*>(data);
+  out->insert(out->end(), p, p + size);
+}
+}  // namespace detail
+
+// Writes `im` as PNG. The bytes go to "<path>.tmp" first and are renamed over `path`, so a
+// viewer polling the file during training never sees half an image.
+inline void write_png(const std::string& path, const Image& im) {
+  check(im.height > 0 && im.width > 0 && im.channels >= 1 && im.channels <= 4 &&
+            im.pixels.size() == std::size_t(im.height) * std::size_t(im.width) * std::size_t(im.channels),
+        "write_png '", path, "': image ", im.height, "x", im.width, "x", im.channels, " with ", im.pixels.size(),
+        " bytes is inconsistent");
+  std::vector<std::uint8_t> png;
+  int ok = stbi_write_png_to_func(detail::append_bytes, &png, im.width, im.height, im.channels, im.pixels.data(),
+                                  im.width * im.channels);
+  check(ok != 0 && !png.empty(), "write_png '", path, "': PNG encoding failed");
+
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) {
+    const int err = errno;
+    const auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+      fail("write_png '", path, "': directory '", parent.string(), "' does not exist");
+    fail("write_png '", path, "': cannot create '", tmp, "': ", std::strerror(err));
+  }
+  const bool written = std::fwrite(png.data(), 1, png.size(), f) == png.size();
+  const int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!written || !closed) {
+    std::remove(tmp.c_str());
+    fail("write_png '", path, "': writing ", png.size(), " bytes failed: ", std::strerror(err));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    fail("write_png '", path, "': cannot move '", tmp, "' into place: ", ec.message());
+  }
+}
+
+// Reads an image file (any format stb_image decodes). channels = 0 keeps the file's own
+// channel count; 1..4 converts (e.g. 3 turns gray or RGBA into RGB).
+inline Image read_image(const std::string& path, int channels = 0) {
+  check(channels >= 0 && channels <= 4, "read_image '", path, "': channels ", channels, ", expected 0..4");
+  std::error_code ec;
+  check(std::filesystem::is_regular_file(path, ec), "read_image '", path, "': no such file");
+  int w = 0, h = 0, n = 0;
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &n, channels);
+  if (!data) {
+    const char* why = stbi_failure_reason();
+    fail("read_image '", path, "': cannot decode (", why ? why : "unknown reason", ")");
+  }
+  Image im;
+  im.height = h;
+  im.width = w;
+  im.channels = channels ? channels : n;
+  im.pixels.assign(data, data + std::size_t(w) * std::size_t(h) * std::size_t(im.channels));
+  stbi_image_free(data);
+  return im;
+}
+
+}  // namespace gan::io
