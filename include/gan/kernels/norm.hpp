@@ -1,0 +1,161 @@
+#pragma once
+// Batch and instance normalisation kernels on raw pointers (llm.c layernorm_forward /
+// layernorm_backward style). No autograd, no allocation.
+//
+// Layout (N, C, S): element (n, c, s) sits at (n * C + c) * S + s, with S = H * W for
+// images, L for (N, C, L) and 1 for (N, C). Batch norm keeps one mean/variance per
+// channel c over (N, S); instance norm (NormShape::per_instance) one per (n, c) over S.
+// gamma/beta are always per channel.
+//
+// Sums are accumulated in double whatever T is: a float sum over N*H*W = 64*32*32 values
+// loses about three digits, and normalising divides that error by a small standard
+// deviation. The variance uses two passes (mean, then squared deviations), which stays
+// accurate when |mean| >> std, where E[x^2] - E[x]^2 cancels catastrophically.
+
+#include <cmath>
+#include <cstdint>
+
+#include "gan/core/parallel.hpp"
+
+namespace gan {
+namespace kernels {
+
+struct NormShape {
+  std::int64_t n = 1, c = 1, s = 1;
+  bool per_instance = false;  // statistics per (n, c) (instance norm) instead of per c
+
+  // Number of mean/variance entries, and how many values each one summarises.
+  std::int64_t groups() const { return per_instance ? n * c : c; }
+  std::int64_t group_size() const { return per_instance ? s : n * s; }
+};
+
+namespace detail {
+// Calls f(g, n0, n1) for every statistics group of channel c; group g covers the rows
+// (n, c), n in [n0, n1). Kernels parallelise over channels so that the per-channel
+// dgamma/dbeta sums never race, for batch and instance norm alike.
+template <class F>
+void for_groups_of_channel(const NormShape& s, std::int64_t c, F&& f) {
+  if (s.per_instance) {
+    for (std::int64_t n = 0; n < s.n; ++n) f(n * s.c + c, n, n + 1);
+  } else {
+    f(c, std::int64_t(0), s.n);
+  }
+}
+}  // namespace detail
+
+// x: (N, C, S); mean, var: (groups()). var is the biased (population) variance, the one
+// normalisation divides by.
+template <class T>
+void norm_statistics(T* mean, T* var, const T* x, const NormShape& s) {
+  parallel_for(s.c, 3 * s.n * s.s, [&](std::int64_t c) {
+    detail::for_groups_of_channel(s, c, [&](std::int64_t g, std::int64_t n0, std::int64_t n1) {
+      const std::int64_t count = (n1 - n0) * s.s;
+      double sum = 0;
+      for (std::int64_t n = n0; n < n1; ++n) {
+        const T* row = x + (n * s.c + c) * s.s;
+        for (std::int64_t i = 0; i < s.s; ++i) sum += static_cast<double>(row[i]);
+      }
+      const double m = count > 0 ? sum / static_cast<double>(count) : 0.0;
+      double sq = 0;
+      for (std::int64_t n = n0; n < n1; ++n) {
+        const T* row = x + (n * s.c + c) * s.s;
+        for (std::int64_t i = 0; i < s.s; ++i) {
+          const double d = static_cast<double>(row[i]) - m;
+          sq += d * d;
+        }
+      }
+      mean[g] = static_cast<T>(m);
+      var[g] = static_cast<T>(count > 0 ? sq / static_cast<double>(count) : 0.0);
+    });
+  });
+}
+
+// invstd[i] = 1 / sqrt(var[i] + eps) for i < n.
+template <class T>
+void norm_inverse_std(T* invstd, const T* var, std::int64_t n, double eps) {
+  for (std::int64_t i = 0; i < n; ++i)
+    invstd[i] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(var[i]) + eps));
+}
+
+// PyTorch's running-statistics update for C channels:
+//   running = (1 - momentum) * running + momentum * batch,
+// with the batch variance made unbiased (count / (count - 1)) for running_var, while the
+// forward pass itself normalises with the biased one. count = values per channel (N * S).
+template <class T>
+void norm_update_running(T* running_mean, T* running_var, const T* mean, const T* var, std::int64_t channels,
+                         std::int64_t count, double momentum) {
+  const double unbias = count > 1 ? static_cast<double>(count) / static_cast<double>(count - 1) : 1.0;
+  for (std::int64_t c = 0; c < channels; ++c) {
+    running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean[c]);
+    running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * unbias * var[c]);
+  }
+}
+
+// x, y: (N, C, S); mean, invstd: (groups()); gamma, beta: (C) or null (1 and 0).
+// y = (x - mean) * invstd * gamma + beta.
+template <class T>
+void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gamma, const T* beta,
+                  const NormShape& s) {
+  parallel_for(s.n * s.c, 2 * s.s, [&](std::int64_t row) {
+    const std::int64_t c = row % s.c;
+    const std::int64_t g = s.per_instance ? row : c;
+    const T m = mean[g];
+    const T scale = invstd[g] * (gamma ? gamma[c] : T(1));
+    const T shift = beta ? beta[c] : T(0);
+    const T* xr = x + row * s.s;
+    T* yr = y + row * s.s;
+    for (std::int64_t i = 0; i < s.s; ++i) yr[i] = (xr[i] - m) * scale + shift;
+  });
+}
+
+// Gradients of norm_forward; ACCUMULATES: dx += ..., dgamma[c] += sum(dy * xhat),
+// dbeta[c] += sum(dy). Any of dx, dgamma, dbeta may be null (not wanted); gamma may be null.
+// through_stats: mean/invstd were computed from this x (training-mode batch norm, instance
+// norm), so dx includes the paths through them:
+//   dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))   (means over the group)
+// otherwise they are constants (running statistics) and dx = gamma * invstd * dy.
+template <class T>
+void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean, const T* invstd,
+                   const T* gamma, const NormShape& s, bool through_stats) {
+  const bool need_sums = dgamma || dbeta || (dx && through_stats);
+  parallel_for(s.c, 6 * s.n * s.s, [&](std::int64_t c) {
+    const double gam = gamma ? static_cast<double>(gamma[c]) : 1.0;
+    double channel_dy = 0, channel_dy_xhat = 0;
+    detail::for_groups_of_channel(s, c, [&](std::int64_t g, std::int64_t n0, std::int64_t n1) {
+      const double m = static_cast<double>(mean[g]), inv = static_cast<double>(invstd[g]);
+      double sum_dy = 0, sum_dy_xhat = 0;
+      if (need_sums) {
+        for (std::int64_t n = n0; n < n1; ++n) {
+          const T* xr = x + (n * s.c + c) * s.s;
+          const T* dyr = dy + (n * s.c + c) * s.s;
+          for (std::int64_t i = 0; i < s.s; ++i) {
+            const double d = static_cast<double>(dyr[i]);
+            sum_dy += d;
+            sum_dy_xhat += d * (static_cast<double>(xr[i]) - m) * inv;
+          }
+        }
+      }
+      channel_dy += sum_dy;
+      channel_dy_xhat += sum_dy_xhat;
+      if (!dx) return;
+      const double count = static_cast<double>((n1 - n0) * s.s);
+      const double k = gam * inv;
+      const double mean_dy = through_stats ? sum_dy / count : 0.0;
+      const double mean_dy_xhat = through_stats ? sum_dy_xhat / count : 0.0;
+      for (std::int64_t n = n0; n < n1; ++n) {
+        const T* xr = x + (n * s.c + c) * s.s;
+        const T* dyr = dy + (n * s.c + c) * s.s;
+        T* dxr = dx + (n * s.c + c) * s.s;
+        for (std::int64_t i = 0; i < s.s; ++i) {
+          const double xhat = (static_cast<double>(xr[i]) - m) * inv;
+          dxr[i] += static_cast<T>(k * (static_cast<double>(dyr[i]) - mean_dy - xhat * mean_dy_xhat));
+        }
+      }
+    });
+    if (dgamma) dgamma[c] += static_cast<T>(channel_dy_xhat);
+    if (dbeta) dbeta[c] += static_cast<T>(channel_dy);
+  });
+}
+
+}  // namespace kernels
+}  // namespace gan
