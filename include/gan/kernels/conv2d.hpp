@@ -1,0 +1,177 @@
+#pragma once
+// 2-D convolution (groups = 1) as im2col + GEMM per image, OpenMP over the batch.
+// These three functions (and their transposed twins, built from them) are the whole
+// interface ops/ and nn/ use, so a faster implementation can replace the bodies alone.
+//
+//   x: (N, IC, H, W)   w: (OC, IC, KH, KW)   b: (OC) or null   y: (N, OC, OH, OW)
+//
+// Per image: y_n (OC, OH*OW) = w (OC, IC*KH*KW) * col_n (IC*KH*KW, OH*OW) with
+// col_n = im2col(x_n); the data gradient is col2im(w^T dy_n) and the weight gradient
+// sum_n dy_n col_n^T. A 1x1, stride-1, unpadded conv uses x_n itself as col_n.
+// Scratch (column buffers, per-thread partial sums) is allocated once per call, before
+// the parallel loop, from the caching allocator: steady-state training allocates nothing new.
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gan/config.hpp"
+#include "gan/core/parallel.hpp"
+#include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/gemm.hpp"
+#include "gan/kernels/im2col.hpp"
+
+namespace gan {
+namespace kernels {
+
+namespace detail {
+
+// Threads for a loop over n images. One inside an enclosing parallel region (no nested
+// teams) and for a single image, where Eigen's own GEMM threading takes over instead.
+inline int image_threads(std::int64_t n) {
+#if GAN_HAS_OPENMP
+  if (omp_in_parallel()) return 1;
+#endif
+  return static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(max_threads(), n)));
+}
+
+// body(image, thread) for image in [0, n), statically split so per-thread partial sums
+// (and hence results) are the same from run to run for a given thread count.
+template <class Body>
+void for_each_image(std::int64_t n, int threads, Body&& body) {
+#if GAN_HAS_OPENMP
+  if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) body(i, omp_get_thread_num());
+    return;
+  }
+#endif
+  (void)threads;
+  for (std::int64_t i = 0; i < n; ++i) body(i, 0);
+}
+
+// The kernels below take the output extent (oh, ow) explicitly; see ConvShape::as_conv()
+// for why the transposed conv needs that. `accumulate` makes the forward add into y.
+
+template <class T>
+void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvShape& s, std::int64_t oh,
+                         std::int64_t ow, bool accumulate) {
+  const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
+  const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
+  const bool direct = s.is_pointwise();
+  const int threads = image_threads(s.n);
+  Tensor<T> cols = direct ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
+  for_each_image(s.n, threads, [&](std::int64_t i, int t) {
+    T* yi = y + i * y_image;
+    const T* col = x + i * x_image;
+    if (!direct) {
+      T* buf = cols.data() + t * k * plane;
+      im2col(buf, col, s, oh, ow);
+      col = buf;
+    }
+    T beta = accumulate ? T(1) : T(0);
+    if (b) {  // bias first, then the product adds onto it (saves a pass over y)
+      for (std::int64_t oc = 0; oc < s.out_c; ++oc) {
+        T* row = yi + oc * plane;
+        if (accumulate) for (std::int64_t p = 0; p < plane; ++p) row[p] += b[oc];
+        else std::fill(row, row + plane, b[oc]);
+      }
+      beta = T(1);
+    }
+    gemm(Op::none, Op::none, s.out_c, plane, k, T(1), w, col, beta, yi);
+  });
+}
+
+template <class T>
+void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& s, std::int64_t oh,
+                               std::int64_t ow) {
+  const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
+  const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
+  const bool direct = s.is_pointwise();
+  const int threads = image_threads(s.n);
+  Tensor<T> cols = direct ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
+  for_each_image(s.n, threads, [&](std::int64_t i, int t) {
+    T* dxi = dx + i * x_image;
+    const T* dyi = dy + i * y_image;
+    if (direct) {  // dx_n (IC, HW) += w^T (IC, OC) * dy_n (OC, HW)
+      gemm(Op::transpose, Op::none, s.in_c, plane, s.out_c, T(1), w, dyi, T(1), dxi);
+      return;
+    }
+    T* buf = cols.data() + t * k * plane;
+    gemm(Op::transpose, Op::none, k, plane, s.out_c, T(1), w, dyi, T(0), buf);
+    col2im(dxi, buf, s, oh, ow);
+  });
+}
+
+template <class T>
+void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const ConvShape& s, std::int64_t oh,
+                                 std::int64_t ow) {
+  const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
+  const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
+  const bool direct = s.is_pointwise();
+  const int threads = image_threads(s.n);
+  // With several threads each sums its images into a private slice, reduced in thread
+  // order at the end: no atomics, and the same result on every run.
+  const bool partial = threads > 1;
+  Tensor<T> cols = (direct || !dw) ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
+  Tensor<T> dw_part = (partial && dw) ? Tensor<T>::zeros(Shape{threads, s.out_c * k}) : Tensor<T>();
+  Tensor<T> db_part = (partial && db) ? Tensor<T>::zeros(Shape{threads, s.out_c}) : Tensor<T>();
+  for_each_image(s.n, threads, [&](std::int64_t i, int t) {
+    const T* dyi = dy + i * y_image;
+    if (dw) {
+      const T* col = x + i * x_image;
+      if (!direct) {
+        T* buf = cols.data() + t * k * plane;
+        im2col(buf, col, s, oh, ow);
+        col = buf;
+      }
+      T* dwt = partial ? dw_part.data() + t * s.out_c * k : dw;
+      gemm(Op::none, Op::transpose, s.out_c, k, plane, T(1), dyi, col, T(1), dwt);  // dw += dy_n col_n^T
+    }
+    if (db) {
+      T* dbt = partial ? db_part.data() + t * s.out_c : db;
+      for (std::int64_t oc = 0; oc < s.out_c; ++oc) {
+        const T* row = dyi + oc * plane;
+        T sum = 0;
+        for (std::int64_t p = 0; p < plane; ++p) sum += row[p];
+        dbt[oc] += sum;
+      }
+    }
+  });
+  if (!partial) return;
+  for (int t = 0; t < threads; ++t) {
+    if (dw) for (std::int64_t j = 0; j < s.out_c * k; ++j) dw[j] += dw_part.data()[t * s.out_c * k + j];
+    if (db) for (std::int64_t j = 0; j < s.out_c; ++j) db[j] += db_part.data()[t * s.out_c + j];
+  }
+}
+
+inline void check_not_transposed(const ConvShape& s, const char* who) {
+  check(!s.transposed, who, ": got a transposed ConvShape; use the conv_transpose2d kernels");
+}
+
+}  // namespace detail
+
+// y = conv(x, w) + b, overwriting y. b may be null. s must be valid (ConvShape::validate).
+template <class T>
+void conv2d_forward(T* y, const T* x, const T* w, const T* b, const ConvShape& s) {
+  detail::check_not_transposed(s, "conv2d_forward");
+  detail::conv2d_forward_impl(y, x, w, b, s, s.out_h(), s.out_w(), false);
+}
+
+// dx += dL/dx for dy = dL/dy. Accumulates.
+template <class T>
+void conv2d_backward_data(T* dx, const T* dy, const T* w, const ConvShape& s) {
+  detail::check_not_transposed(s, "conv2d_backward_data");
+  detail::conv2d_backward_data_impl(dx, dy, w, s, s.out_h(), s.out_w());
+}
+
+// dw += dL/dw and db += dL/db for dy = dL/dy. Accumulates. Either output may be null
+// (frozen weight, or no bias) and is then skipped.
+template <class T>
+void conv2d_backward_weight(T* dw, T* db, const T* dy, const T* x, const ConvShape& s) {
+  detail::check_not_transposed(s, "conv2d_backward_weight");
+  detail::conv2d_backward_weight_impl(dw, db, dy, x, s, s.out_h(), s.out_w());
+}
+
+}  // namespace kernels
+}  // namespace gan
