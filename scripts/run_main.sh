@@ -5,7 +5,8 @@
 #   3. build the examples in Release with -march=native (build/)
 #   4. run build/examples/dcgan --data data/mnist --out out/dcgan [extra args]
 # Usage: bash scripts/run_main.sh [extra dcgan arguments, e.g. --help]
-# Environment: BUILD_DIR (default: build), JOBS (default: nproc), OMP_NUM_THREADS.
+# Environment: BUILD_DIR (default: build), JOBS (default: nproc), GAN_DATA_DIR (default: data),
+#   OMP_NUM_THREADS.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,7 +16,7 @@ export PATH="/usr/bin:/bin:$PATH"
 export PYTHON=/usr/bin/python3
 build_dir=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc)}
-data_dir=data/mnist
+data_dir=${GAN_DATA_DIR:-data}/mnist   # where scripts/prepare_data.sh puts it
 out_dir=out/dcgan
 
 die() { echo "run_main.sh: $*" >&2; exit 1; }
@@ -25,7 +26,7 @@ bash scripts/install_deps.sh
 
 echo "==== MNIST -> $data_dir"
 if [[ -f scripts/prepare_data.sh ]]; then
-  bash scripts/prepare_data.sh
+  bash scripts/prepare_data.sh mnist
 elif [[ ! -d $data_dir ]]; then
   die "no $data_dir and no scripts/prepare_data.sh to create it"
 fi

@@ -4,7 +4,7 @@
 #      test: unit tests, header hygiene, CMake consumer projects.
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build (-O1 -g) of the unit tests; runs them.
 # Usage: bash scripts/test.sh [--no-sanitize]
-# Environment: BUILD_ROOT (default: build) holds build/test-release and build/test-asan;
+# Environment: BUILD_ROOT (default: build-test) holds BUILD_ROOT/release and BUILD_ROOT/asan;
 #   JOBS (default: nproc) compile jobs; OMP_NUM_THREADS (default: 2) threads per test.
 set -euo pipefail
 
@@ -19,12 +19,13 @@ for arg in "$@"; do
   esac
 done
 
-build_root=${BUILD_ROOT:-build}
+build_root=${BUILD_ROOT:-build-test}
 jobs=${JOBS:-$(nproc)}
 # ctest runs one test at a time; each test's OpenMP team gets the cores (no oversubscription).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 export CTEST_OUTPUT_ON_FAILURE=1
-# Debian's interpreter (with python3-torch/numpy), whatever python3 comes first on PATH.
+# Debian's python3 (with python3-torch/numpy) and toolchain, whatever else is on PATH.
+export PATH="/usr/bin:/bin:$PATH"
 export PYTHON=/usr/bin/python3
 
 start=$SECONDS
@@ -33,25 +34,25 @@ step() { printf '\n==== %s (%ds)\n' "$*" $((SECONDS - start)); }
 step "dependencies"
 bash scripts/install_deps.sh
 
-step "Release: configure + build ($build_root/test-release, -j$jobs)"
-cmake -S . -B "$build_root/test-release" -DCMAKE_BUILD_TYPE=Release \
+step "Release: configure + build ($build_root/release, -j$jobs)"
+cmake -S . -B "$build_root/release" -DCMAKE_BUILD_TYPE=Release \
   -DGAN_BUILD_TESTS=ON -DGAN_BUILD_EXAMPLES=ON
-cmake --build "$build_root/test-release" --parallel "$jobs"
+cmake --build "$build_root/release" --parallel "$jobs"
 
 step "Release: ctest"
-(cd "$build_root/test-release" && ctest --output-on-failure)
+(cd "$build_root/release" && ctest --output-on-failure)
 
 if ((sanitize)); then
-  step "ASan+UBSan: configure + build ($build_root/test-asan, -O1 -g)"
-  cmake -S . -B "$build_root/test-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  step "ASan+UBSan: configure + build ($build_root/asan, -O1 -g)"
+  cmake -S . -B "$build_root/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DGAN_SANITIZE=ON \
     -DGAN_BUILD_TESTS=ON -DGAN_BUILD_EXAMPLES=OFF -DGAN_INSTALL=OFF
-  cmake --build "$build_root/test-asan" --parallel "$jobs" --target gan_tests
+  cmake --build "$build_root/asan" --parallel "$jobs" --target gan_tests
 
   step "ASan+UBSan: ctest -L unit"
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-  (cd "$build_root/test-asan" && ctest --output-on-failure -L unit)
+  (cd "$build_root/asan" && ctest --output-on-failure -L unit)
 fi
 
 step "all tests passed"
