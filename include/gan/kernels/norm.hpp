@@ -47,7 +47,7 @@ void for_groups_of_channel(const NormShape& s, std::int64_t c, F&& f) {
 // leaves these memory-bound loops 4x slower than the separate lanes it can vectorise.
 constexpr int kLanes = 8;
 
-template <class T, class F>
+template <class F>
 double lane_sum(std::int64_t n, F&& term) {
   double acc[kLanes] = {};
   std::int64_t i = 0;
@@ -60,7 +60,7 @@ double lane_sum(std::int64_t n, F&& term) {
 }
 
 // Two sums in one pass over memory: {sum a(i), sum b(i)}.
-template <class T, class A, class B>
+template <class A, class B>
 void lane_sum2(std::int64_t n, A&& a, B&& b, double& sum_a, double& sum_b) {
   double acc_a[kLanes] = {}, acc_b[kLanes] = {};
   std::int64_t i = 0;
@@ -90,13 +90,13 @@ void norm_statistics(T* mean, T* var, const T* x, const NormShape& s) {
       double sum = 0;
       for (std::int64_t n = n0; n < n1; ++n) {
         const T* row = x + (n * s.c + c) * s.s;
-        sum += detail::lane_sum<T>(s.s, [row](std::int64_t i) { return static_cast<double>(row[i]); });
+        sum += detail::lane_sum(s.s, [row](std::int64_t i) { return static_cast<double>(row[i]); });
       }
       const double m = count > 0 ? sum / static_cast<double>(count) : 0.0;
       double sq = 0;
       for (std::int64_t n = n0; n < n1; ++n) {
         const T* row = x + (n * s.c + c) * s.s;
-        sq += detail::lane_sum<T>(s.s, [row, m](std::int64_t i) {
+        sq += detail::lane_sum(s.s, [row, m](std::int64_t i) {
           const double d = static_cast<double>(row[i]) - m;
           return d * d;
         });
@@ -165,7 +165,7 @@ void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T*
         for (std::int64_t n = n0; n < n1; ++n) {
           const T* xr = x + (n * s.c + c) * s.s;
           const T* dyr = dy + (n * s.c + c) * s.s;
-          detail::lane_sum2<T>(
+          detail::lane_sum2(
               s.s, [dyr](std::int64_t i) { return static_cast<double>(dyr[i]); },
               [dyr, xr, m](std::int64_t i) { return static_cast<double>(dyr[i]) * (static_cast<double>(xr[i]) - m); },
               sum_dy, sum_dy_xc);
