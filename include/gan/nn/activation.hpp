@@ -25,7 +25,7 @@ class LeakyReLU : public Layer<T> {
     check(std::isfinite(slope_), "LeakyReLU: negative_slope must be finite, got ", slope_);
   }
   Var<T> forward(const Var<T>& x) override { return gan::leaky_relu(x, slope_); }
-  std::string describe() const override { return detail::concat("LeakyReLU(", slope_, ")"); }
+  std::string describe() const override { return gan::detail::concat("LeakyReLU(", slope_, ")"); }
   double negative_slope() const { return slope_; }
 
  private:
@@ -39,7 +39,7 @@ class ELU : public Layer<T> {
     check(std::isfinite(alpha_), "ELU: alpha must be finite, got ", alpha_);
   }
   Var<T> forward(const Var<T>& x) override { return gan::elu(x, alpha_); }
-  std::string describe() const override { return detail::concat("ELU(alpha=", alpha_, ")"); }
+  std::string describe() const override { return gan::detail::concat("ELU(alpha=", alpha_, ")"); }
   double alpha() const { return alpha_; }
 
  private:

@@ -32,7 +32,7 @@ class Dropout : public Layer<T> {
   }
 
   std::string describe() const override {
-    return detail::concat("Dropout(p=", options_.p, options_.active_in_eval ? ", active_in_eval" : "", ")");
+    return gan::detail::concat("Dropout(p=", options_.p, options_.active_in_eval ? ", active_in_eval" : "", ")");
   }
 
   const DropoutOptions& options() const { return options_; }

@@ -87,9 +87,9 @@ class Upsample : public Layer<T> {
   std::string describe() const override {
     static const char* names[] = {"nearest", "bilinear", "bicubic"};
     std::string size = options_.out_h > 0
-                           ? detail::concat("size=", options_.out_h, "x", options_.out_w)
-                           : detail::concat("scale=", options_.scale);
-    return detail::concat("Upsample(", size, ", mode=", names[options_.mode], ")");
+                           ? gan::detail::concat("size=", options_.out_h, "x", options_.out_w)
+                           : gan::detail::concat("scale=", options_.scale);
+    return gan::detail::concat("Upsample(", size, ", mode=", names[options_.mode], ")");
   }
 
  private:

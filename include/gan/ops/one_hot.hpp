@@ -12,7 +12,7 @@
 namespace gan {
 namespace detail {
 
-inline void check_labels(const char* op, const std::vector<std::int64_t>& labels, std::int64_t num_classes) {
+inline void check_one_hot_labels(const char* op, const std::vector<std::int64_t>& labels, std::int64_t num_classes) {
   check(num_classes > 0, op, ": num_classes must be positive, got ", num_classes);
   for (std::size_t i = 0; i < labels.size(); ++i)
     check(labels[i] >= 0 && labels[i] < num_classes, op, ": label ", labels[i], " at index ", i,
@@ -24,7 +24,7 @@ inline void check_labels(const char* op, const std::vector<std::int64_t>& labels
 // (N, C) with row i all zeros except a 1 at column labels[i].
 template <class T>
 Tensor<T> one_hot(const std::vector<std::int64_t>& labels, std::int64_t num_classes) {
-  detail::check_labels("one_hot", labels, num_classes);
+  detail::check_one_hot_labels("one_hot", labels, num_classes);
   const auto n = static_cast<std::int64_t>(labels.size());
   Tensor<T> y = Tensor<T>::zeros(Shape{n, num_classes});
   for (std::int64_t i = 0; i < n; ++i) y[i * num_classes + labels[static_cast<std::size_t>(i)]] = T(1);
@@ -35,7 +35,7 @@ Tensor<T> one_hot(const std::vector<std::int64_t>& labels, std::int64_t num_clas
 template <class T>
 Tensor<T> one_hot_maps(const std::vector<std::int64_t>& labels, std::int64_t num_classes, std::int64_t height,
                        std::int64_t width) {
-  detail::check_labels("one_hot_maps", labels, num_classes);
+  detail::check_one_hot_labels("one_hot_maps", labels, num_classes);
   check(height > 0 && width > 0, "one_hot_maps: map size ", height, "x", width, " must be positive");
   const auto n = static_cast<std::int64_t>(labels.size());
   Tensor<T> y = Tensor<T>::zeros(Shape{n, num_classes, height, width});
