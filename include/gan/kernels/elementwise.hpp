@@ -25,8 +25,9 @@ struct map1_kernel {
   template <class T, class F>
   void operator()(Arch, T* y, const T* a, std::size_t n, const F& f) const {
     using batch = xsimd::batch<T, Arch>;
+    const std::size_t vec_end = n - n % batch::size;
     std::size_t i = 0;
-    for (; i + batch::size <= n; i += batch::size) simd::store(y + i, f(simd::load<T, Arch>(a + i)));
+    for (; i < vec_end; i += batch::size) simd::store(y + i, f(simd::load<T, Arch>(a + i)));
     for (; i < n; ++i) y[i] = f(a[i]);
   }
 };
@@ -37,8 +38,9 @@ struct map2_kernel {
   template <class T, class F>
   void operator()(Arch, T* y, const T* a, const T* b, std::size_t n, const F& f) const {
     using batch = xsimd::batch<T, Arch>;
+    const std::size_t vec_end = n - n % batch::size;
     std::size_t i = 0;
-    for (; i + batch::size <= n; i += batch::size)
+    for (; i < vec_end; i += batch::size)
       simd::store(y + i, f(simd::load<T, Arch>(a + i), simd::load<T, Arch>(b + i)));
     for (; i < n; ++i) y[i] = f(a[i], b[i]);
   }
@@ -50,8 +52,9 @@ struct map3_kernel {
   template <class T, class F>
   void operator()(Arch, T* y, const T* a, const T* b, const T* c, std::size_t n, const F& f) const {
     using batch = xsimd::batch<T, Arch>;
+    const std::size_t vec_end = n - n % batch::size;
     std::size_t i = 0;
-    for (; i + batch::size <= n; i += batch::size)
+    for (; i < vec_end; i += batch::size)
       simd::store(y + i, f(simd::load<T, Arch>(a + i), simd::load<T, Arch>(b + i), simd::load<T, Arch>(c + i)));
     for (; i < n; ++i) y[i] = f(a[i], b[i], c[i]);
   }

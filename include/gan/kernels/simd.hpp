@@ -109,10 +109,20 @@ V constant(double v) {
 // so chunk starts keep the tensor's 64-byte alignment.
 inline constexpr std::size_t kChunk = 16384;
 
-// Runs body(begin, end) over [0, n) in chunks, on the thread team when the total cost
-// (cost_per_element * n, in rough flops) pays for it.
+// Below this many flops per element an op is memory-bound: one AVX-512 core already
+// streams near the bandwidth of our 2-core VMs, and waking a second thread (or finding
+// it busy) costs more than it saves. Measured: relu on 4M floats 1.6 ms on one thread,
+// 4-8 ms on two while the other core was loaded; tanh/sigmoid still gain from threads.
+inline constexpr std::int64_t kMinParallelCost = 4;
+
+// Runs body(begin, end) over [0, n) in chunks, on the thread team when the op is
+// compute-bound and the total cost (cost_per_element * n, rough flops) pays for it.
 template <class Body>
 void for_chunks(std::size_t n, std::int64_t cost_per_element, Body&& body) {
+  if (cost_per_element < kMinParallelCost || n <= kChunk) {
+    body(std::size_t{0}, n);
+    return;
+  }
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
   parallel_for(static_cast<std::int64_t>(chunks), cost_per_element * static_cast<std::int64_t>(kChunk),
                [&](std::int64_t c) {
