@@ -54,6 +54,12 @@ std::vector<ConvShape> conv_edge_cases() {
       make_shape(2, 3, 3, 3, 2, 5, 1, 1),            // kernel larger than the image
       make_shape(2, 3, 8, 7, 4, {3, 5}, {2, 1}, {1, 2}, {1, 2}),  // every axis different
       make_shape(2, 4, 10, 10, 3, 3, 3, 0, 2),       // stride 3 with dilation
+      make_shape(3, 5, 1, 1, 4, 1),                  // pointwise on 1x1 images: one batched GEMM
+      make_shape(3, 8, 4, 4, 1, 4),                  // DCGAN D's last conv: 4x4 -> 1x1, no im2col
+      make_shape(2, 3, 4, 4, 2, 4, 2),               // whole-image kernel with stride 2
+      make_shape(2, 3, 1, 5, 4, {1, 5}),             // whole-image, non-square
+      make_shape(2, 3, 3, 5, 4, {1, 5}),             // pointwise on h, whole on w: needs im2col
+      make_shape(2, 3, 4, 4, 2, 4, 1, 1),            // whole-image kernel but padded: needs im2col
   };
 }
 
@@ -62,6 +68,10 @@ std::vector<ConvShape> transposed_edge_cases() {
       make_shape(1, 1, 1, 1, 1, 1, 1, 0, 1, 0, true),
       make_shape(2, 19, 5, 7, 17, 1, 1, 0, 1, 0, true),  // pointwise
       make_shape(2, 5, 1, 1, 7, 4, 1, 0, 1, 0, true),    // DCGAN G: 1x1 -> 4x4
+      make_shape(3, 6, 1, 1, 4, 7, 1, 0, 1, 0, true),    // 28x28 DCGAN G: 1x1 -> 7x7
+      make_shape(2, 3, 1, 1, 2, 3, 2, 0, 1, 1, true),    // 1x1 with output_padding: needs col2im
+      make_shape(2, 3, 1, 1, 2, 3, 1, 1, 1, 0, true),    // 1x1 with padding
+      make_shape(3, 4, 1, 1, 6, 1, 1, 0, 1, 0, true),    // pointwise on 1x1 images
       make_shape(3, 4, 7, 7, 3, 4, 2, 1, 1, 0, true),    // DCGAN G: 7 -> 14
       make_shape(1, 3, 5, 6, 2, 3, 2, 1, 1, 1, true),    // output_padding 1
       make_shape(2, 2, 4, 5, 3, 3, 3, 0, 1, 2, true),    // stride 3, output_padding 2

@@ -7,7 +7,7 @@
 //
 // Per image: y_n (OC, OH*OW) = w (OC, IC*KH*KW) * col_n (IC*KH*KW, OH*OW) with
 // col_n = im2col(x_n); the data gradient is col2im(w^T dy_n) and the weight gradient
-// sum_n dy_n col_n^T. A 1x1, stride-1, unpadded conv uses x_n itself as col_n.
+// sum_n dy_n col_n^T. When im2col is the identity (ConvShape::columns_are_input) x_n is col_n.
 // Scratch (column buffers, per-thread partial sums) is allocated once per call, before
 // the parallel loop, from the caching allocator: steady-state training allocates nothing new.
 
@@ -50,6 +50,21 @@ void for_each_image(std::int64_t n, int threads, Body&& body) {
   for (std::int64_t i = 0; i < n; ++i) body(i, 0);
 }
 
+// When each image has a single output pixel (DCGAN's 4x4 -> 1x1 last conv of D, and the
+// 1x1 -> 4x4 / 7x7 first transposed conv of G) a per-image GEMM degenerates to a
+// matrix-vector product. Stacking the images' (K x 1) columns as the rows of one (N x K)
+// matrix turns the batch into one GEMM, and y (N, OC, 1, 1) is already that product's
+// row-major (N x OC) layout. Returns the stacked columns (x itself when im2col is the identity).
+template <class T>
+const T* stacked_columns(Tensor<T>& buf, const T* x, const ConvShape& s, int threads) {
+  if (s.columns_are_input()) return x;
+  const std::int64_t k = s.in_c * s.kernel_h * s.kernel_w, x_image = s.in_c * s.in_h * s.in_w;
+  buf = Tensor<T>::empty(Shape{s.n, k});
+  T* cols = buf.data();
+  for_each_image(s.n, threads, [&](std::int64_t i, int) { im2col(cols + i * k, x + i * x_image, s, 1, 1); });
+  return cols;
+}
+
 // The kernels below take the output extent (oh, ow) explicitly; see ConvShape::as_conv()
 // for why the transposed conv needs that. `accumulate` makes the forward add into y.
 
@@ -58,8 +73,20 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvSha
                          std::int64_t ow, bool accumulate) {
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
-  const bool direct = s.is_pointwise();
+  const bool direct = s.columns_are_input();
   const int threads = image_threads(s.n);
+  if (plane == 1) {  // Y (N x OC) = cols (N x K) * w^T, with the bias rows first
+    Tensor<T> buf;
+    const T* cols = stacked_columns(buf, x, s, threads);
+    if (b)
+      for (std::int64_t i = 0; i < s.n; ++i)
+        for (std::int64_t oc = 0; oc < s.out_c; ++oc) {
+          T& out = y[i * s.out_c + oc];
+          out = (accumulate ? out : T(0)) + b[oc];
+        }
+    gemm(Op::none, Op::transpose, s.n, s.out_c, k, T(1), cols, w, (accumulate || b) ? T(1) : T(0), y);
+    return;
+  }
   Tensor<T> cols = direct ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
   for_each_image(s.n, threads, [&](std::int64_t i, int t) {
     T* yi = y + i * y_image;
@@ -87,14 +114,25 @@ void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& 
                                std::int64_t ow) {
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
-  const bool direct = s.is_pointwise();
+  const bool direct = s.columns_are_input();
   const int threads = image_threads(s.n);
+  if (plane == 1) {  // cols (N x K) = dY (N x OC) * w, then scatter each image's row
+    if (direct) {
+      gemm(Op::none, Op::none, s.n, k, s.out_c, T(1), dy, w, T(1), dx);
+      return;
+    }
+    Tensor<T> buf = Tensor<T>::empty(Shape{s.n, k});
+    T* cols = buf.data();
+    gemm(Op::none, Op::none, s.n, k, s.out_c, T(1), dy, w, T(0), cols);
+    for_each_image(s.n, threads, [&](std::int64_t i, int) { col2im(dx + i * x_image, cols + i * k, s, 1, 1); });
+    return;
+  }
   Tensor<T> cols = direct ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
   for_each_image(s.n, threads, [&](std::int64_t i, int t) {
     T* dxi = dx + i * x_image;
     const T* dyi = dy + i * y_image;
-    if (direct) {  // dx_n (IC, HW) += w^T (IC, OC) * dy_n (OC, HW)
-      gemm(Op::transpose, Op::none, s.in_c, plane, s.out_c, T(1), w, dyi, T(1), dxi);
+    if (direct) {  // dx_n (K, HW) += w^T (K, OC) * dy_n (OC, HW)
+      gemm(Op::transpose, Op::none, k, plane, s.out_c, T(1), w, dyi, T(1), dxi);
       return;
     }
     T* buf = cols.data() + t * k * plane;
@@ -108,8 +146,18 @@ void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const Co
                                  std::int64_t ow) {
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
-  const bool direct = s.is_pointwise();
+  const bool direct = s.columns_are_input();
   const int threads = image_threads(s.n);
+  if (plane == 1) {  // dw (OC x K) += dY^T (OC x N) * cols (N x K); db += column sums of dY
+    if (dw) {
+      Tensor<T> buf;
+      gemm(Op::transpose, Op::none, s.out_c, k, s.n, T(1), dy, stacked_columns(buf, x, s, threads), T(1), dw);
+    }
+    if (db)
+      for (std::int64_t i = 0; i < s.n; ++i)
+        for (std::int64_t oc = 0; oc < s.out_c; ++oc) db[oc] += dy[i * s.out_c + oc];
+    return;
+  }
   // With several threads each sums its images into a private slice, reduced in thread
   // order at the end: no atomics, and the same result on every run.
   const bool partial = threads > 1;

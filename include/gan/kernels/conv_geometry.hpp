@@ -120,9 +120,15 @@ struct ConvShape {
     return c;
   }
 
-  // True when the conv is a plain matrix product per image (no im2col needed).
-  bool is_pointwise() const {
-    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+  // True when im2col of an image is the image itself, so kernels can skip it: a 1x1,
+  // stride-1, unpadded conv, or an unpadded, undilated kernel that covers the whole image
+  // (one output pixel: DCGAN's 4x4 -> 1x1 conv and, as a transposed conv, 1x1 -> 4x4).
+  bool columns_are_input() const {
+    const bool pointwise =
+        kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+    const bool whole_image = pad_h == 0 && pad_w == 0 && kernel_h == in_h && kernel_w == in_w &&
+                             (dilation_h == 1 || kernel_h == 1) && (dilation_w == 1 || kernel_w == 1);
+    return !transposed && (pointwise || whole_image);
   }
 
  private:
