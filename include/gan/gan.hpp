@@ -1,50 +1,64 @@
 #pragma once
-// gan: a header-only C++17 library for training GANs on CPUs. This header includes the
-// whole public API; the pieces can also be included one by one (gan/core/tensor.hpp, ...).
+// gan: header-only C++17 GAN training on CPUs. This header pulls in the core library
+// (tensors, autograd, ops, layers, losses, optimizers, models); data/, io/ and util/
+// need zlib / stb and are included on their own. A GAN step (examples/dcgan.cpp):
 //
-// Usage (the loop reads like a methods section; see examples/dcgan for the full program):
-//
-//   #include <gan/gan.hpp>
-//
-//   gan::Rng rng(42);
-//   auto G = std::make_shared<Generator>(...);   // an nn::Module<float> tree
-//   auto D = std::make_shared<Discriminator>(...);
-//   gan::optim::Adam<float> opt_g(G->parameters(), {2e-4, 0.5, 0.999});
-//   gan::optim::Adam<float> opt_d(D->parameters(), {2e-4, 0.5, 0.999});
-//
-//   for (each batch `real` of shape (N, 1, 28, 28), scaled to [-1, 1]) {
-//     gan::Var<float> z(noise);                    // (N, 100, 1, 1)
-//     gan::Var<float> fake = G->forward(z);
-//
-//     // D step: real -> 1, fake -> 0; detach() keeps this step's gradients out of G.
-//     opt_d.zero_grad();
-//     auto d_loss = gan::bce_with_logits(D->forward(real), 1.0) +
-//                   gan::bce_with_logits(D->forward(fake.detach()), 0.0);
-//     d_loss.backward();
-//     opt_d.step();
-//
-//     // G step: the gradient flows from D's logits back into G's parameters.
-//     opt_g.zero_grad();
-//     auto g_loss = gan::bce_with_logits(D->forward(fake), 1.0);
-//     g_loss.backward();
-//     opt_g.step();
-//   }
+//   gan::models::DcganGenerator<float> G(opts);   gan::models::DcganDiscriminator<float> D(opts);
+//   gan::optim::Adam<float> opt_g(G.parameters(), adam), opt_d(D.parameters(), adam);
+//   gan::Var<float> fake = G(gan::Var<float>(gan::randn<float>({n, 100}, rng)));
+//   opt_d.zero_grad();                                 // D: real -> 1, fake -> 0; detach()
+//   auto d_loss = gan::bce_with_logits(D(real), 1.0)   // keeps this step out of G
+//               + gan::bce_with_logits(D(fake.detach()), 0.0);
+//   d_loss.backward();  opt_d.step();
+//   opt_g.zero_grad();                                 // G: through D into G
+//   auto g_loss = gan::bce_with_logits(D(fake), 1.0);
+//   g_loss.backward();  opt_g.step();
 //
 // Compile with -march=native: the SIMD kernels use the widest ISA the compiler targets.
 
 #include "gan/config.hpp"
 #include "gan/version.hpp"
 
-#include "gan/core/error.hpp"
-#include "gan/core/shape.hpp"
-#include "gan/core/aligned_buffer.hpp"
-#include "gan/core/tensor.hpp"
-#include "gan/core/parallel.hpp"
 #include "gan/core/random.hpp"
-
-#include "gan/autograd/node.hpp"
-#include "gan/autograd/tape.hpp"
-#include "gan/autograd/variable.hpp"
+#include "gan/core/tensor.hpp"
 #include "gan/autograd/grad_check.hpp"
+#include "gan/autograd/variable.hpp"
 
-#include "gan/nn/module.hpp"
+#include "gan/ops/activations.hpp"
+#include "gan/ops/batch_norm.hpp"
+#include "gan/ops/conv2d.hpp"
+#include "gan/ops/conv_transpose2d.hpp"
+#include "gan/ops/dropout.hpp"
+#include "gan/ops/elementwise.hpp"
+#include "gan/ops/instance_norm.hpp"
+#include "gan/ops/linear.hpp"
+#include "gan/ops/one_hot.hpp"
+#include "gan/ops/reduce.hpp"
+#include "gan/ops/shape_ops.hpp"
+#include "gan/ops/upsample.hpp"
+
+#include "gan/nn/activation.hpp"
+#include "gan/nn/batch_norm.hpp"
+#include "gan/nn/conv2d.hpp"
+#include "gan/nn/conv_transpose2d.hpp"
+#include "gan/nn/dropout.hpp"
+#include "gan/nn/init.hpp"
+#include "gan/nn/instance_norm.hpp"
+#include "gan/nn/linear.hpp"
+#include "gan/nn/residual_block.hpp"
+#include "gan/nn/sequential.hpp"
+#include "gan/nn/shape_layers.hpp"
+#include "gan/nn/unet_block.hpp"
+
+#include "gan/losses/bce.hpp"
+#include "gan/losses/cross_entropy.hpp"
+#include "gan/losses/l1.hpp"
+#include "gan/losses/mse.hpp"
+#include "gan/optim/adam.hpp"
+#include "gan/optim/clip_grad.hpp"
+#include "gan/optim/sgd.hpp"
+
+#include "gan/models/conditional.hpp"
+#include "gan/models/dcgan.hpp"
+#include "gan/models/patchgan.hpp"
+#include "gan/models/unet_generator.hpp"
