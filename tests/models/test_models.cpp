@@ -159,3 +159,30 @@ TEST_CASE("conditional discriminator concatenates label maps as channels") {
   Var<float> wrong(gan::one_hot_maps<float>({3, 7}, 10, 8, 8));
   CHECK_THROWS_WITH_AS(d(image, wrong), doctest::Contains("(2, 10, 8, 8)"), gan::Error);
 }
+
+TEST_CASE("whole models pass the finite-difference check (double, batch 2)") {
+  gan::Rng rng(9);
+  gan::GradCheckOptions check{1e-5, 1e-5, 1e-3};
+  check.max_checks_per_input = 60;  // spread over each tensor; keeps the ASan run short
+  SUBCASE("DCGAN generator, 28x28") {
+    gan::models::DcganOptions o;
+    o.width = 2, o.z_dim = 3;
+    gan::models::DcganGenerator<double> g(o);
+    gan::models::dcgan_init(g, rng);
+    Var<double> z(gan::randn<double>(Shape{2, 3}, rng), true);
+    auto inputs = g.parameters();
+    inputs.push_back(z);
+    auto r = gan::grad_check([&] { return g(z); }, inputs, check);
+    CHECK_MESSAGE(r.ok, r.worst);
+  }
+  SUBCASE("PatchGAN with instance norm, odd input") {
+    gan::models::PatchGanOptions o;
+    o.input_channels = 2, o.base_width = 2, o.n_layers = 1, o.norm = gan::nn::Norm::instance;
+    gan::models::PatchGan<double> d(o);
+    Var<double> x(gan::randn<double>(Shape{2, 2, 17, 15}, rng), true);
+    auto inputs = d.parameters();
+    inputs.push_back(x);
+    auto r = gan::grad_check([&] { return d(x); }, inputs, check);
+    CHECK_MESSAGE(r.ok, r.worst);
+  }
+}
