@@ -41,6 +41,12 @@ class Adam : public Optimizer<T> {
   std::string name() const override { return options_.decoupled_weight_decay ? "AdamW" : "Adam"; }
   const AdamOptions& options() const { return options_; }
 
+ protected:
+  std::vector<std::string> buffer_names() const override {
+    if (options_.amsgrad) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return {"exp_avg", "exp_avg_sq"};
+  }
+
   // For each parameter p with gradient g, at its step t = 1, 2, ...:
   //   g  = g + wd * p                         (L2; AdamW instead does p *= 1 - lr * wd)
   //   m  = m + (1 - b1) * (g - m)             (torch's lerp; = b1 m + (1 - b1) g)
@@ -48,25 +54,7 @@ class Adam : public Optimizer<T> {
   //   vm = max(vm, v) if amsgrad, else v
   //   p -= lr / (1 - b1^t) * m / (sqrt(vm) / sqrt(1 - b2^t) + eps)
   // Scalars are computed in double and applied in T, as PyTorch does for float tensors.
-  void step() override {
-    for (std::size_t gi = 0; gi < this->groups_.size(); ++gi) {
-      ParamGroup<T>& group = this->groups_[gi];
-      for (std::size_t pi = 0; pi < group.params.size(); ++pi) {
-        const Tensor<T>* grad = this->grad_of(group.params[pi], gi, pi);
-        if (!grad) continue;
-        update(group.params[pi].value(), *grad, this->states_[gi][pi], group.lr, group.weight_decay);
-      }
-    }
-  }
-
- protected:
-  std::vector<std::string> buffer_names() const override {
-    if (options_.amsgrad) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
-    return {"exp_avg", "exp_avg_sq"};
-  }
-
- private:
-  void update(Tensor<T>& param, const Tensor<T>& grad, ParamState<T>& state, double lr, double wd) const {
+  void update(Tensor<T>& param, const Tensor<T>& grad, ParamState<T>& state, double lr, double wd) const override {
     const double t = static_cast<double>(state.advance());
     const double bias_correction1 = 1 - std::pow(options_.beta1, t);
     const double bias_correction2_sqrt = std::sqrt(1 - std::pow(options_.beta2, t));
@@ -102,6 +90,7 @@ class Adam : public Optimizer<T> {
     });
   }
 
+ private:
   AdamOptions options_;
 };
 

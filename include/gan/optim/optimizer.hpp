@@ -57,7 +57,17 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   // Applies one update to every parameter whose grad is defined; others are left alone.
-  virtual void step() = 0;
+  // Each such parameter goes to update() with its group's learning rate and weight decay.
+  virtual void step() {
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+      ParamGroup<T>& group = groups_[gi];
+      for (std::size_t pi = 0; pi < group.params.size(); ++pi) {
+        const Tensor<T>* grad = grad_of(group.params[pi], gi, pi);
+        if (!grad) continue;
+        update(group.params[pi].value(), *grad, states_[gi][pi], group.lr, group.weight_decay);
+      }
+    }
+  }
   // Name used in error messages, e.g. "Adam".
   virtual std::string name() const = 0;
 
@@ -161,6 +171,11 @@ class Optimizer {
 
   // Names of the per-parameter buffers this optimizer keeps, in ParamState::buffers order.
   virtual std::vector<std::string> buffer_names() const = 0;
+
+  // One parameter's update, given its defined gradient (shape-checked), its state and its
+  // group's learning rate and weight decay. Called by step().
+  virtual void update(Tensor<T>& param, const Tensor<T>& grad, ParamState<T>& state, double lr,
+                      double weight_decay) const = 0;
 
   // The constructor's group: PyTorch refuses an empty parameter list, and so do we (an
   // empty list usually means parameters() was called on the wrong module).

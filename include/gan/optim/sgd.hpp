@@ -38,22 +38,6 @@ class SGD : public Optimizer<T> {
   std::string name() const override { return "SGD"; }
   const SGDOptions& options() const { return options_; }
 
-  // For each parameter p with gradient g:
-  //   d = g + wd * p
-  //   with momentum mu: buf = d on the parameter's first step, else mu * buf + (1 - dampening) * d;
-  //                     d = nesterov ? d + mu * buf : buf
-  //   p -= lr * d
-  void step() override {
-    for (std::size_t gi = 0; gi < this->groups_.size(); ++gi) {
-      ParamGroup<T>& group = this->groups_[gi];
-      for (std::size_t pi = 0; pi < group.params.size(); ++pi) {
-        const Tensor<T>* grad = this->grad_of(group.params[pi], gi, pi);
-        if (!grad) continue;
-        update(group.params[pi].value(), *grad, this->states_[gi][pi], group.lr, group.weight_decay);
-      }
-    }
-  }
-
  protected:
   // Without momentum SGD keeps no buffer (only the step count), like PyTorch.
   std::vector<std::string> buffer_names() const override {
@@ -61,8 +45,12 @@ class SGD : public Optimizer<T> {
     return {};
   }
 
- private:
-  void update(Tensor<T>& param, const Tensor<T>& grad, ParamState<T>& state, double lr, double wd) const {
+  // For each parameter p with gradient g:
+  //   d = g + wd * p
+  //   with momentum mu: buf = d on the parameter's first step, else mu * buf + (1 - dampening) * d;
+  //                     d = nesterov ? d + mu * buf : buf
+  //   p -= lr * d
+  void update(Tensor<T>& param, const Tensor<T>& grad, ParamState<T>& state, double lr, double wd) const override {
     // The step count stands in for PyTorch's "momentum_buffer is None": zero means the
     // buffer has not been seeded yet, and it survives a checkpoint like the buffer does.
     const bool first = state.advance() == 1;
@@ -86,6 +74,7 @@ class SGD : public Optimizer<T> {
     });
   }
 
+ private:
   SGDOptions options_;
 };
 
