@@ -5,12 +5,17 @@
 #include <vector>
 
 #include "gan/optim/adam.hpp"
+#include "optim_test_util.hpp"
 
 using gan::Shape;
 using gan::Tensor;
 using gan::Var;
 using gan::optim::Adam;
 using gan::optim::AdamOptions;
+using gan_test::check_close;
+using gan_test::make_param;
+using gan_test::ref_grad;
+using gan_test::set_grad;
 
 namespace {
 
@@ -57,38 +62,8 @@ struct RefAdam {
 };
 
 template <class T>
-Var<T> make_param(const std::vector<double>& values) {
-  Tensor<T> t = Tensor<T>::empty(Shape{static_cast<std::int64_t>(values.size())});
-  for (std::size_t i = 0; i < values.size(); ++i) t[static_cast<std::int64_t>(i)] = static_cast<T>(values[i]);
-  return gan::parameter(t);
-}
-
-// Writes grad_at(p, step) into p's grad, as a backward pass would.
-template <class T>
-void set_grad(Var<T>& p, int step) {
-  if (!p.grad().defined()) p.grad() = Tensor<T>::zeros(p.shape());
-  for (std::int64_t i = 0; i < p.numel(); ++i)
-    p.grad()[i] = static_cast<T>(grad_at(static_cast<double>(p.value()[i]), step, static_cast<std::size_t>(i)));
-}
-
-std::vector<double> ref_grad(const std::vector<double>& p, int step) {
-  std::vector<double> g(p.size());
-  for (std::size_t i = 0; i < p.size(); ++i) g[i] = grad_at(p[i], step, i);
-  return g;
-}
-
-template <class T>
 double tolerance() {
   return std::is_same_v<T, float> ? 2e-5 : 1e-12;
-}
-
-template <class T>
-void check_close(const Var<T>& p, const std::vector<double>& expected, const char* what) {
-  double maxdiff = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    maxdiff = std::max(maxdiff, std::abs(static_cast<double>(p.value()[static_cast<std::int64_t>(i)]) - expected[i]));
-  CHECK_MESSAGE(maxdiff <= tolerance<T>(), std::string(what), ": maxdiff ", maxdiff, ", first value ", p.value()[0], " vs ",
-                expected[0]);
 }
 
 }  // namespace
@@ -115,11 +90,11 @@ TEST_CASE_TEMPLATE("Adam follows the textbook trajectory over 10 changing gradie
   Adam<T> adam({p}, o);
   RefAdam ref(o, o.lr, o.weight_decay, ref_p.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(p, step);
+    set_grad(p, step, grad_at);
     adam.step();
-    ref.step(ref_p, ref_grad(ref_p, step));
+    ref.step(ref_p, ref_grad(ref_p, step, grad_at));
   }
-  check_close(p, ref_p, "Adam after 10 steps");
+  check_close(p, ref_p, "Adam after 10 steps", tolerance<T>());
   CHECK(adam.state(0, 0).steps() == 10);
 }
 
@@ -132,11 +107,11 @@ TEST_CASE("Adam on a parameter large enough for the threaded loop matches the re
   Adam<double> adam({p}, o);
   RefAdam ref(o, o.lr, o.weight_decay, ref_p.size());
   for (int step = 1; step <= 3; ++step) {
-    set_grad(p, step);
+    set_grad(p, step, grad_at);
     adam.step();
-    ref.step(ref_p, ref_grad(ref_p, step));
+    ref.step(ref_p, ref_grad(ref_p, step, grad_at));
   }
-  check_close(p, ref_p, "Adam, 20011 elements");
+  check_close(p, ref_p, "Adam, 20011 elements", tolerance<double>());
 }
 
 TEST_CASE_TEMPLATE("Adam: groups have their own lr; undefined grads are skipped", T, float, double) {
@@ -151,21 +126,21 @@ TEST_CASE_TEMPLATE("Adam: groups have their own lr; undefined grads are skipped"
 
   RefAdam ra(o, 0.02, 0, a0.size()), rb(o, 0.002, 0.05, b0.size()), rlate(o, 0.002, 0.05, d0.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step);
-    set_grad(b, step);
-    ra.step(a0, ref_grad(a0, step));
-    rb.step(b0, ref_grad(b0, step));
+    set_grad(a, step, grad_at);
+    set_grad(b, step, grad_at);
+    ra.step(a0, ref_grad(a0, step, grad_at));
+    rb.step(b0, ref_grad(b0, step, grad_at));
     // `late` gets gradients only from step 4: its bias correction must start at t = 1 then.
     if (step >= 4) {
-      set_grad(late, step);
-      rlate.step(d0, ref_grad(d0, step));
+      set_grad(late, step, grad_at);
+      rlate.step(d0, ref_grad(d0, step, grad_at));
     }
     adam.step();  // c never has a grad
   }
-  check_close(a, a0, "group 0");
-  check_close(b, b0, "group 1");
-  check_close(late, d0, "parameter first reached at step 4");
-  check_close(c, c0, "parameter without grad");
+  check_close(a, a0, "group 0", tolerance<T>());
+  check_close(b, b0, "group 1", tolerance<T>());
+  check_close(late, d0, "parameter first reached at step 4", tolerance<T>());
+  check_close(c, c0, "parameter without grad", tolerance<T>());
   CHECK(adam.state(0, 1).steps() == 0);
   CHECK(adam.state(1, 1).steps() == 7);
   for (T x : adam.state(0, 1).buffers[0]) CHECK(x == 0);
@@ -198,8 +173,8 @@ TEST_CASE_TEMPLATE("Adam state saved after 5 steps resumes identically", T, floa
   Adam<T> full({a}, o);
   full.add_param_group({b}, 0.003);
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step);
-    set_grad(b, step);
+    set_grad(a, step, grad_at);
+    set_grad(b, step, grad_at);
     full.step();
   }
 
@@ -211,8 +186,8 @@ TEST_CASE_TEMPLATE("Adam state saved after 5 steps resumes identically", T, floa
     Adam<T> first({a1}, o);
     first.add_param_group({b1}, 0.003);
     for (int step = 1; step <= 5; ++step) {
-      set_grad(a1, step);
-      set_grad(b1, step);
+      set_grad(a1, step, grad_at);
+      set_grad(b1, step, grad_at);
       first.step();
     }
     for (auto& [name, t] : first.state_tensors()) saved.emplace_back(name, t.clone());
@@ -229,8 +204,8 @@ TEST_CASE_TEMPLATE("Adam state saved after 5 steps resumes identically", T, floa
     second.add_param_group({b2}, 0.003);
     if (load) second.load_state_tensors(saved);
     for (int step = 6; step <= 10; ++step) {
-      set_grad(a2, step);
-      set_grad(b2, step);
+      set_grad(a2, step, grad_at);
+      set_grad(b2, step, grad_at);
       second.step();
     }
     return std::make_pair(a2, b2);
@@ -282,7 +257,7 @@ TEST_CASE("Adam learning rates, zero_grad and invalid use") {
   CHECK(adam.param_groups()[0].lr == doctest::Approx(0.01));
   CHECK(adam.param_groups()[1].lr == doctest::Approx(0.01));
 
-  set_grad(a, 1);
+  set_grad(a, 1, grad_at);
   adam.zero_grad();
   CHECK(a.grad().defined());
   CHECK(a.grad()[1] == 0);

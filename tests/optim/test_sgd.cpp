@@ -5,12 +5,17 @@
 #include <vector>
 
 #include "gan/optim/sgd.hpp"
+#include "optim_test_util.hpp"
 
 using gan::Shape;
 using gan::Tensor;
 using gan::Var;
 using gan::optim::SGD;
 using gan::optim::SGDOptions;
+using gan_test::check_close;
+using gan_test::make_param;
+using gan_test::ref_grad;
+using gan_test::set_grad;
 
 namespace {
 
@@ -50,32 +55,8 @@ struct RefSGD {
 };
 
 template <class T>
-Var<T> make_param(const std::vector<double>& values) {
-  Tensor<T> t = Tensor<T>::empty(Shape{static_cast<std::int64_t>(values.size())});
-  for (std::size_t i = 0; i < values.size(); ++i) t[static_cast<std::int64_t>(i)] = static_cast<T>(values[i]);
-  return gan::parameter(t);
-}
-
-template <class T>
-void set_grad(Var<T>& p, int step) {
-  if (!p.grad().defined()) p.grad() = Tensor<T>::zeros(p.shape());
-  for (std::int64_t i = 0; i < p.numel(); ++i)
-    p.grad()[i] = static_cast<T>(grad_at(static_cast<double>(p.value()[i]), step, static_cast<std::size_t>(i)));
-}
-
-std::vector<double> ref_grad(const std::vector<double>& p, int step) {
-  std::vector<double> g(p.size());
-  for (std::size_t i = 0; i < p.size(); ++i) g[i] = grad_at(p[i], step, i);
-  return g;
-}
-
-template <class T>
-void check_close(const Var<T>& p, const std::vector<double>& expected, const std::string& what) {
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-13;
-  double maxdiff = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    maxdiff = std::max(maxdiff, std::abs(static_cast<double>(p.value()[static_cast<std::int64_t>(i)]) - expected[i]));
-  CHECK_MESSAGE(maxdiff <= tol, what, ": maxdiff ", maxdiff, ", first value ", p.value()[0], " vs ", expected[0]);
+double tolerance() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-13;
 }
 
 }  // namespace
@@ -105,11 +86,11 @@ TEST_CASE_TEMPLATE("SGD follows PyTorch's trajectory over 10 changing gradients"
   SGD<T> sgd({p}, o);
   RefSGD ref(o, o.lr, o.weight_decay, ref_p.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(p, step);
+    set_grad(p, step, grad_at);
     sgd.step();
-    ref.step(ref_p, ref_grad(ref_p, step));
+    ref.step(ref_p, ref_grad(ref_p, step, grad_at));
   }
-  check_close(p, ref_p, "SGD after 10 steps");
+  check_close(p, ref_p, "SGD after 10 steps", tolerance<T>());
 }
 
 TEST_CASE_TEMPLATE("SGD: groups have their own lr; undefined grads are skipped", T, float, double) {
@@ -124,21 +105,21 @@ TEST_CASE_TEMPLATE("SGD: groups have their own lr; undefined grads are skipped",
 
   RefSGD ra(o, 0.1, 0, a0.size()), rb(o, 0.01, 0.1, b0.size()), rlate(o, 0.01, 0.1, d0.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step);
-    set_grad(b, step);
-    ra.step(a0, ref_grad(a0, step));
-    rb.step(b0, ref_grad(b0, step));
+    set_grad(a, step, grad_at);
+    set_grad(b, step, grad_at);
+    ra.step(a0, ref_grad(a0, step, grad_at));
+    rb.step(b0, ref_grad(b0, step, grad_at));
     // `late` is first reached at step 6: its momentum buffer is seeded with that gradient.
     if (step >= 6) {
-      set_grad(late, step);
-      rlate.step(d0, ref_grad(d0, step));
+      set_grad(late, step, grad_at);
+      rlate.step(d0, ref_grad(d0, step, grad_at));
     }
     sgd.step();
   }
-  check_close(a, a0, "group 0");
-  check_close(b, b0, "group 1");
-  check_close(late, d0, "parameter first reached at step 6");
-  check_close(c, c0, "parameter without grad");
+  check_close(a, a0, "group 0", tolerance<T>());
+  check_close(b, b0, "group 1", tolerance<T>());
+  check_close(late, d0, "parameter first reached at step 6", tolerance<T>());
+  check_close(c, c0, "parameter without grad", tolerance<T>());
   CHECK(sgd.state(0, 1).steps() == 0);
   CHECK(sgd.state(1, 0).steps() == 5);
 }
@@ -169,14 +150,14 @@ TEST_CASE_TEMPLATE("SGD state saved after 4 steps resumes identically", T, float
   Var<T> a = make_param<T>(a0);
   SGD<T> full({a}, o);
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step);
+    set_grad(a, step, grad_at);
     full.step();
   }
 
   Var<T> a1 = make_param<T>(a0);
   SGD<T> first({a1}, o);
   for (int step = 1; step <= 4; ++step) {
-    set_grad(a1, step);
+    set_grad(a1, step, grad_at);
     first.step();
   }
   std::vector<std::pair<std::string, Tensor<T>>> saved;
@@ -194,7 +175,7 @@ TEST_CASE_TEMPLATE("SGD state saved after 4 steps resumes identically", T, float
         for (auto& [saved_name, s] : saved)
           if (saved_name == name) t.copy_from(s);
     for (int step = 5; step <= 10; ++step) {
-      set_grad(a2, step);
+      set_grad(a2, step, grad_at);
       second.step();
     }
     return a2;
