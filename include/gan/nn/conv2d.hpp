@@ -41,6 +41,25 @@ Tensor<T> torch_default_bias(std::int64_t n, const Tensor<T>& weight, Rng& rng) 
   init::uniform_(b, -bound, bound, rng);
   return b;
 }
+
+// The checks a conv layer (Conv2d, ConvTranspose2d) makes on its options at construction:
+// `no_input` is the layer's geometry of an empty input shape (only the options are known
+// yet), `in` its input channels, `who` its describe().
+inline void check_conv_options(kernels::ConvShape no_input, std::int64_t in, const std::string& who) {
+  no_input.in_c = in;
+  no_input.check_hyperparameters(who);
+}
+
+// The checks a conv layer makes on its input before computing the geometry: defined,
+// rank 4 (N, C, H, W) with `in` channels. Returns the input's shape.
+template <class T>
+const Shape& check_conv_input(const Var<T>& x, std::int64_t in, const std::string& who) {
+  check(x.defined(), who, ": input is undefined");
+  const Shape& s = x.shape();
+  check(s.rank() == 4, who, ": input ", s, " must have rank 4 (N, C, H, W)");
+  check(s[1] == in, who, ": input ", s, " has ", s[1], " channels, expected ", in);
+  return s;
+}
 }  // namespace detail
 
 template <class T = float>
@@ -49,9 +68,7 @@ class Conv2d : public Layer<T> {
   // Throws gan::Error (starting with describe()) on zero channels or kernel, stride 0,
   // negative padding or dilation 0. Initial values are drawn from `rng`.
   explicit Conv2d(const Conv2dOptions& o, Rng& rng = default_rng()) : options_(o) {
-    kernels::ConvShape g = geometry(Shape{});  // no input yet: only the options are checked
-    g.in_c = o.in;
-    g.check_hyperparameters(describe());
+    detail::check_conv_options(geometry(Shape{}), o.in, describe());
     Tensor<T> w = detail::torch_default_weight<T>(Shape{o.out, o.in, o.kernel, o.kernel}, rng);
     weight_ = this->register_parameter("weight", w);
     if (o.bias) bias_ = this->register_parameter("bias", detail::torch_default_bias<T>(o.out, w, rng));
@@ -59,10 +76,7 @@ class Conv2d : public Layer<T> {
 
   // x: (N, in, H, W) -> (N, out, OH, OW), OH = floor((H + 2p - d(k - 1) - 1) / s) + 1.
   Var<T> forward(const Var<T>& x) override {
-    check(x.defined(), describe(), ": input is undefined");
-    const Shape& s = x.shape();
-    check(s.rank() == 4, describe(), ": input ", s, " must have rank 4 (N, C, H, W)");
-    check(s[1] == options_.in, describe(), ": input ", s, " has ", s[1], " channels, expected ", options_.in);
+    const Shape& s = detail::check_conv_input(x, options_.in, describe());
     geometry(s).validate(describe());  // a too-small image: say which layer, not just "conv2d"
     return conv2d(x, weight_, bias_, Conv2dParams{options_.stride, options_.padding, options_.dilation});
   }

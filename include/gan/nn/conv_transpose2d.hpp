@@ -32,9 +32,7 @@ class ConvTranspose2d : public Layer<T> {
   // Throws gan::Error (starting with describe()) on invalid options. PyTorch's default
   // init; note its fan_in for the (in, out, k, k) weight is out * k * k.
   explicit ConvTranspose2d(const ConvTranspose2dOptions& o, Rng& rng = default_rng()) : options_(o) {
-    kernels::ConvShape g = geometry(Shape{});  // no input yet: only the options are checked
-    g.in_c = o.in;
-    g.check_hyperparameters(describe());
+    detail::check_conv_options(geometry(Shape{}), o.in, describe());
     Tensor<T> w = detail::torch_default_weight<T>(Shape{o.in, o.out, o.kernel, o.kernel}, rng);
     weight_ = this->register_parameter("weight", w);
     if (o.bias) bias_ = this->register_parameter("bias", detail::torch_default_bias<T>(o.out, w, rng));
@@ -42,10 +40,7 @@ class ConvTranspose2d : public Layer<T> {
 
   // x: (N, in, H, W) -> (N, out, OH, OW), OH = (H - 1)s - 2p + d(k - 1) + output_padding + 1.
   Var<T> forward(const Var<T>& x) override {
-    check(x.defined(), describe(), ": input is undefined");
-    const Shape& s = x.shape();
-    check(s.rank() == 4, describe(), ": input ", s, " must have rank 4 (N, C, H, W)");
-    check(s[1] == options_.in, describe(), ": input ", s, " has ", s[1], " channels, expected ", options_.in);
+    const Shape& s = detail::check_conv_input(x, options_.in, describe());
     geometry(s).validate(describe());
     const ConvTranspose2dOptions& o = options_;
     return conv_transpose2d(x, weight_, bias_, ConvTranspose2dParams{o.stride, o.padding, o.output_padding, o.dilation});
