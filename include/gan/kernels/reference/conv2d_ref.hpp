@@ -38,15 +38,31 @@ void for_each_conv_tap(const ConvShape& s, Visit&& visit) {
               }
         }
 }
+
+// y[n, oc, :, :] = b[oc] (0 when b is null) over the (N, OC, OH, OW) output of s; also
+// used by the transposed reference, whose output has the same layout.
+template <class T>
+void fill_bias(T* y, const T* b, const ConvShape& s) {
+  const std::int64_t plane = s.out_h() * s.out_w();
+  for (std::int64_t n = 0; n < s.n; ++n)
+    for (std::int64_t oc = 0; oc < s.out_c; ++oc)
+      for (std::int64_t i = 0; i < plane; ++i) y[(n * s.out_c + oc) * plane + i] = b ? b[oc] : T(0);
+}
+
+// db[oc] += the sum of dy[n, oc, :, :] over images and output pixels.
+template <class T>
+void add_bias_grad(T* db, const T* dy, const ConvShape& s) {
+  const std::int64_t plane = s.out_h() * s.out_w();
+  for (std::int64_t n = 0; n < s.n; ++n)
+    for (std::int64_t oc = 0; oc < s.out_c; ++oc)
+      for (std::int64_t i = 0; i < plane; ++i) db[oc] += dy[(n * s.out_c + oc) * plane + i];
+}
 }  // namespace detail
 
 // y = conv(x, w) + b; y is overwritten. b may be null.
 template <class T>
 void conv2d_forward(T* y, const T* x, const T* w, const T* b, const ConvShape& s) {
-  const std::int64_t plane = s.out_h() * s.out_w();
-  for (std::int64_t n = 0; n < s.n; ++n)
-    for (std::int64_t oc = 0; oc < s.out_c; ++oc)
-      for (std::int64_t i = 0; i < plane; ++i) y[(n * s.out_c + oc) * plane + i] = b ? b[oc] : T(0);
+  detail::fill_bias(y, b, s);
   detail::for_each_conv_tap(s, [&](std::int64_t yi, std::int64_t xi, std::int64_t wi) { y[yi] += x[xi] * w[wi]; });
 }
 
@@ -60,11 +76,7 @@ void conv2d_backward_data(T* dx, const T* dy, const T* w, const ConvShape& s) {
 template <class T>
 void conv2d_backward_weight(T* dw, T* db, const T* dy, const T* x, const ConvShape& s) {
   detail::for_each_conv_tap(s, [&](std::int64_t yi, std::int64_t xi, std::int64_t wi) { dw[wi] += dy[yi] * x[xi]; });
-  if (!db) return;
-  const std::int64_t plane = s.out_h() * s.out_w();
-  for (std::int64_t n = 0; n < s.n; ++n)
-    for (std::int64_t oc = 0; oc < s.out_c; ++oc)
-      for (std::int64_t i = 0; i < plane; ++i) db[oc] += dy[(n * s.out_c + oc) * plane + i];
+  if (db) detail::add_bias_grad(db, dy, s);
 }
 
 }  // namespace reference

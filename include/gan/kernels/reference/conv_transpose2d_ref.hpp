@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/reference/conv2d_ref.hpp"  // detail::fill_bias, detail::add_bias_grad
 
 namespace gan {
 namespace kernels {
@@ -44,10 +45,7 @@ void for_each_transposed_tap(const ConvShape& s, Visit&& visit) {
 // y = conv_transpose(x, w) + b; y is overwritten. b may be null.
 template <class T>
 void conv_transpose2d_forward(T* y, const T* x, const T* w, const T* b, const ConvShape& s) {
-  const std::int64_t plane = s.out_h() * s.out_w();
-  for (std::int64_t n = 0; n < s.n; ++n)
-    for (std::int64_t oc = 0; oc < s.out_c; ++oc)
-      for (std::int64_t i = 0; i < plane; ++i) y[(n * s.out_c + oc) * plane + i] = b ? b[oc] : T(0);
+  detail::fill_bias(y, b, s);
   detail::for_each_transposed_tap(s, [&](std::int64_t yi, std::int64_t xi, std::int64_t wi) { y[yi] += x[xi] * w[wi]; });
 }
 
@@ -61,11 +59,7 @@ void conv_transpose2d_backward_data(T* dx, const T* dy, const T* w, const ConvSh
 template <class T>
 void conv_transpose2d_backward_weight(T* dw, T* db, const T* dy, const T* x, const ConvShape& s) {
   detail::for_each_transposed_tap(s, [&](std::int64_t yi, std::int64_t xi, std::int64_t wi) { dw[wi] += dy[yi] * x[xi]; });
-  if (!db) return;
-  const std::int64_t plane = s.out_h() * s.out_w();
-  for (std::int64_t n = 0; n < s.n; ++n)
-    for (std::int64_t oc = 0; oc < s.out_c; ++oc)
-      for (std::int64_t i = 0; i < plane; ++i) db[oc] += dy[(n * s.out_c + oc) * plane + i];
+  if (db) detail::add_bias_grad(db, dy, s);
 }
 
 }  // namespace reference
