@@ -14,12 +14,15 @@ packages=(
   libeigen3-dev libxsimd-dev xtl-dev        # Eigen 3.4, xsimd 8.1 (+ its xtl dependency)
   doctest-dev libbenchmark-dev              # tests, benchmarks
   zlib1g-dev libstb-dev libcli11-dev        # .gz IDX files, PNG writing, example CLIs
+  nlohmann-json3-dev                        # safetensors checkpoint headers (JSON)
+  clang-14 libclang-rt-14-dev               # libFuzzer targets for the file readers
   python3 python3-torch python3-numpy python3-matplotlib  # reference files, plots
   ca-certificates git
 )
 
 # One dpkg-query for all packages; unknown packages print nothing and count as missing.
-installed=" $(dpkg-query -W -f='${binary:Package}=${Status}\n' "${packages[@]}" 2>/dev/null |
+# dpkg-query exits 1 when any package is unknown: that must not end the script (set -e).
+installed=" $({ dpkg-query -W -f='${binary:Package}=${Status}\n' "${packages[@]}" 2>/dev/null || true; } |
   sed -n 's/:.*=/=/; s/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
 for p in "${packages[@]}"; do
