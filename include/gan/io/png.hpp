@@ -33,6 +33,7 @@
 #endif
 
 #include "gan/core/error.hpp"
+#include "gan/io/file.hpp"
 
 namespace gan::io {
 
@@ -62,8 +63,8 @@ inline void append_bytes(void* context, void* data, int size) {
 }
 }  // namespace detail
 
-// Writes `im` as PNG. The bytes go to "<path>.tmp" first and are renamed over `path`, so a
-// viewer polling the file during training never sees half an image.
+// Writes `im` as PNG, atomically (io/file.hpp): a viewer polling the file during training
+// never sees half an image.
 inline void write_png(const std::string& path, const Image& im) {
   check(im.height > 0 && im.width > 0 && im.channels >= 1 && im.channels <= 4 &&
             im.pixels.size() == std::size_t(im.height) * std::size_t(im.width) * std::size_t(im.channels),
@@ -74,42 +75,28 @@ inline void write_png(const std::string& path, const Image& im) {
                                   im.width * im.channels);
   check(ok != 0 && !png.empty(), "write_png '", path, "': PNG encoding failed");
 
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) {
-    const int err = errno;
-    const auto parent = std::filesystem::path(path).parent_path();
-    std::error_code ec;
-    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
-      fail("write_png '", path, "': directory '", parent.string(), "' does not exist");
-    fail("write_png '", path, "': cannot create '", tmp, "': ", std::strerror(err));
-  }
-  const bool written = std::fwrite(png.data(), 1, png.size(), f) == png.size();
-  const int err = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    std::remove(tmp.c_str());
-    fail("write_png '", path, "': writing ", png.size(), " bytes failed: ", std::strerror(err));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail("write_png '", path, "': cannot move '", tmp, "' into place: ", ec.message());
-  }
+  write_file_atomic(path, png.data(), png.size(), "write_png '" + path + "'");
 }
 
-// Reads an image file (any format stb_image decodes). channels = 0 keeps the file's own
-// channel count; 1..4 converts (e.g. 3 turns gray or RGBA into RGB).
-inline Image read_image(const std::string& path, int channels = 0) {
-  check(channels >= 0 && channels <= 4, "read_image '", path, "': channels ", channels, ", expected 0..4");
-  std::error_code ec;
-  check(std::filesystem::is_regular_file(path, ec), "read_image '", path, "': no such file");
+// Decodes an image held in memory (any format stb_image reads). `what` names the source in
+// errors. channels = 0 keeps the file's own channel count; 1..4 converts (3 turns gray or
+// RGBA into RGB). Images above max_pixels are refused before any pixel memory is allocated.
+inline Image decode_image(const unsigned char* bytes, std::size_t size, const std::string& what, int channels = 0,
+                          std::int64_t max_pixels = std::int64_t(1) << 26) {
+  check(channels >= 0 && channels <= 4, what, ": channels ", channels, ", expected 0..4");
+  check(size > 0 && size <= std::size_t(std::numeric_limits<int>::max()), what, ": ", size,
+        " bytes, expected a non-empty image file below 2 GiB");
   int w = 0, h = 0, n = 0;
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &n, channels);
+  if (!stbi_info_from_memory(bytes, int(size), &w, &h, &n)) {
+    const char* why = stbi_failure_reason();
+    fail(what, ": not a readable image (", why ? why : "unknown format", ")");
+  }
+  check(w > 0 && h > 0 && std::int64_t(w) * h <= max_pixels, what, ": image ", w, "x", h,
+        " is empty or larger than the ", max_pixels, " pixels allowed");
+  unsigned char* data = stbi_load_from_memory(bytes, int(size), &w, &h, &n, channels);
   if (!data) {
     const char* why = stbi_failure_reason();
-    fail("read_image '", path, "': cannot decode (", why ? why : "unknown reason", ")");
+    fail(what, ": cannot decode (", why ? why : "unknown reason", ")");
   }
   Image im;
   im.height = h;
@@ -118,6 +105,13 @@ inline Image read_image(const std::string& path, int channels = 0) {
   im.pixels.assign(data, data + std::size_t(w) * std::size_t(h) * std::size_t(im.channels));
   stbi_image_free(data);
   return im;
+}
+
+// Reads an image file; errors name the file.
+inline Image read_image(const std::string& path, int channels = 0) {
+  const std::string what = "read_image '" + path + "'";
+  const std::vector<unsigned char> bytes = read_file(path, what);
+  return decode_image(bytes.data(), bytes.size(), what, channels);
 }
 
 }  // namespace gan::io
