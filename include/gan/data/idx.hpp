@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "gan/core/error.hpp"
+#include "gan/detail/byte_order.hpp"
 
 namespace gan::data {
 
@@ -70,6 +71,14 @@ class GzReader {
     }
     return static_cast<std::size_t>(got);
   }
+  // After the last read: zlib reports a gzip stream cut inside its 8-byte trailer (CRC and
+  // length) only through gzerror, while gzread has already returned all the data.
+  void check_clean_end() {
+    int code = Z_OK;
+    const char* msg = gzerror(file_, &code);
+    check(code == Z_OK || code == Z_STREAM_END, "IDX file '", path_, "': the gzip stream is truncated or corrupt (",
+          msg ? msg : "unknown", ")");
+  }
   // Reads exactly n bytes or reports the shortfall in terms of `what`.
   void read_exact(void* dst, std::size_t n, const char* what) {
     std::size_t got = 0;
@@ -87,9 +96,7 @@ class GzReader {
   gzFile file_;
 };
 
-inline std::uint32_t load_be32(const unsigned char* b) {
-  return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | std::uint32_t(b[3]);
-}
+using gan::detail::load_be32;
 
 inline const char* idx_kind(std::uint32_t magic) {
   switch (magic) {
@@ -165,6 +172,7 @@ inline IdxArray read_idx(const std::string& path, int rank) {
   std::size_t trailing = in.read(extra, sizeof extra);
   check(trailing == 0, "IDX file '", path, "': trailing bytes after the ", payload,
         " data bytes: expected end of file, found ", trailing, trailing == sizeof extra ? "+" : "", " more bytes");
+  in.check_clean_end();
   return out;
 }
 
