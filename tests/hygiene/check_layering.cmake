@@ -2,7 +2,8 @@
 # The dependency rule of docs/design.md, checked on the include lines of every header:
 #
 #   core  <-  kernels  <-  autograd  <-  ops  <-  nn  <-  {losses, models}
-#   core  <-  optim (sees only Var/Tensor)            core <- data, io
+#   core  <-  optim (sees only Var/Tensor)
+#   core, kernels  <-  data  (data may read files through io/png, io/file)
 #
 # plus: gan headers are included as "gan/..." (never by relative path), only gan.hpp
 # includes gan.hpp, and every header starts its code with #pragma once.
@@ -18,7 +19,7 @@ endif()
 set(base config version detail util)
 set(ALLOWED_core    ${base})
 set(ALLOWED_kernels ${base} core)
-set(ALLOWED_data    ${base} core)
+set(ALLOWED_data    ${base} core kernels io)  # kernels/resample (resize), io/png (decoding)
 set(FORBIDDEN_autograd ops nn losses models optim data io)
 set(FORBIDDEN_ops      nn losses models optim data io)
 set(FORBIDDEN_nn       losses models optim data io)

@@ -27,6 +27,7 @@
 #include "gan/core/random.hpp"
 #include "gan/core/tensor.hpp"
 #include "gan/data/loader.hpp"
+#include "gan/data/sampler.hpp"
 #include "gan/io/safetensors.hpp"
 #include "gan/nn/module.hpp"
 #include "gan/optim/optimizer.hpp"
@@ -51,17 +52,22 @@ class Checkpoint {
     return add_u64(name, 2, [&rng] { return std::vector<std::uint64_t>{rng.state().seed, rng.state().counter}; },
                    [&rng](const std::vector<std::uint64_t>& v) { rng.set_state({v[0], v[1]}); });
   }
-  Checkpoint& add(const std::string& name, data::DataLoader& loader) {
+  // Where a loader is in its epochs (any loader with a sampler(): DataLoader, PairedImageLoader).
+  Checkpoint& add(const std::string& name, data::EpochSampler& sampler) {
     return add_u64(
         name, 4,
-        [&loader] {
-          const auto s = loader.state();
+        [&sampler] {
+          const auto s = sampler.state();
           return std::vector<std::uint64_t>{std::uint64_t(s.epoch), std::uint64_t(s.position), s.rng.seed,
                                             s.rng.counter};
         },
-        [&loader](const std::vector<std::uint64_t>& v) {
-          loader.set_state({std::int64_t(v[0]), std::int64_t(v[1]), {v[2], v[3]}});
+        [&sampler](const std::vector<std::uint64_t>& v) {
+          sampler.set_state({std::int64_t(v[0]), std::int64_t(v[1]), {v[2], v[3]}});
         });
+  }
+  template <class Loader>
+  auto add(const std::string& name, Loader& loader) -> decltype(loader.sampler(), *this) {
+    return add(name, loader.sampler());
   }
   Checkpoint& add(const std::string& name, std::int64_t& value) {
     return add_u64(name, 1, [&value] { return std::vector<std::uint64_t>{std::uint64_t(value)}; },
