@@ -1,6 +1,8 @@
 #pragma once
-// 2-D convolution (groups = 1) as im2col + GEMM per image, OpenMP over the batch.
-// These three functions (and their transposed twins, built from them) are the whole
+// 2-D convolution (groups = 1). float takes the direct, channel-blocked kernels of
+// kernels/conv_direct.hpp for every shape they cover (all but pointwise / one-output-pixel
+// shapes, and strides > 2 in the forward pass); double and those shapes use im2col + GEMM
+// per image, OpenMP over the batch, described below. These three functions (and their transposed twins, built from them) are the whole
 // interface ops/ and nn/ use, so a faster implementation can replace the bodies alone.
 //
 //   x: (N, IC, H, W)   w: (OC, IC, KH, KW)   b: (OC) or null   y: (N, OC, OH, OW)
@@ -13,10 +15,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "gan/config.hpp"
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_direct.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/gemm.hpp"
 #include "gan/kernels/im2col.hpp"
@@ -65,15 +69,26 @@ const T* stacked_columns(Tensor<T>& buf, const T* x, const ConvShape& s, int thr
   return cols;
 }
 
+// The float fast path (kernels/conv_direct.hpp) takes every shape with more than one output
+// pixel except the pointwise ones, where im2col is the identity and one GEMM is as good;
+// double (gradient checks) stays on im2col + GEMM.
+template <class T>
+bool use_direct(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
+  return std::is_same_v<T, float> && s.n > 0 && oh * ow > 1 && !s.columns_are_input();
+}
+
 // The kernels below take the output extent (oh, ow) explicitly; see ConvShape::as_conv()
 // for why the transposed conv needs that. `accumulate` makes the forward add into y.
 
 template <class T>
 void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvShape& s, std::int64_t oh,
                          std::int64_t ow, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>)
+    if (use_direct<T>(s, oh, ow) && direct::forward_supported(s))
+      return direct::conv_forward(y, x, w, b, s, oh, ow, accumulate);
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
-  const bool direct = s.columns_are_input();
+  const bool no_im2col = s.columns_are_input();
   const int threads = image_threads(s.n);
   if (plane == 1) {  // Y (N x OC) = cols (N x K) * w^T, with the bias rows first
     Tensor<T> buf;
@@ -87,11 +102,11 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvSha
     gemm(Op::none, Op::transpose, s.n, s.out_c, k, T(1), cols, w, (accumulate || b) ? T(1) : T(0), y);
     return;
   }
-  Tensor<T> cols = direct ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
+  Tensor<T> cols = no_im2col ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
   for_each_image(s.n, threads, [&](std::int64_t i, int t) {
     T* yi = y + i * y_image;
     const T* col = x + i * x_image;
-    if (!direct) {
+    if (!no_im2col) {
       T* buf = cols.data() + t * k * plane;
       im2col(buf, col, s, oh, ow);
       col = buf;
@@ -112,12 +127,15 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvSha
 template <class T>
 void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& s, std::int64_t oh,
                                std::int64_t ow) {
+  if constexpr (std::is_same_v<T, float>)
+    if (use_direct<T>(s, oh, ow) && direct::backward_data_supported(s))
+      return direct::conv_backward_data(dx, dy, w, s, oh, ow);
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
-  const bool direct = s.columns_are_input();
+  const bool no_im2col = s.columns_are_input();
   const int threads = image_threads(s.n);
   if (plane == 1) {  // cols (N x K) = dY (N x OC) * w, then scatter each image's row
-    if (direct) {
+    if (no_im2col) {
       gemm(Op::none, Op::none, s.n, k, s.out_c, T(1), dy, w, T(1), dx);
       return;
     }
@@ -127,11 +145,11 @@ void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& 
     for_each_image(s.n, threads, [&](std::int64_t i, int) { col2im(dx + i * x_image, cols + i * k, s, 1, 1); });
     return;
   }
-  Tensor<T> cols = direct ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
+  Tensor<T> cols = no_im2col ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
   for_each_image(s.n, threads, [&](std::int64_t i, int t) {
     T* dxi = dx + i * x_image;
     const T* dyi = dy + i * y_image;
-    if (direct) {  // dx_n (K, HW) += w^T (K, OC) * dy_n (OC, HW)
+    if (no_im2col) {  // dx_n (K, HW) += w^T (K, OC) * dy_n (OC, HW)
       gemm(Op::transpose, Op::none, k, plane, s.out_c, T(1), w, dyi, T(1), dxi);
       return;
     }
@@ -144,9 +162,15 @@ void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& 
 template <class T>
 void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const ConvShape& s, std::int64_t oh,
                                  std::int64_t ow) {
+  if constexpr (std::is_same_v<T, float>)
+    if (use_direct<T>(s, oh, ow) && direct::backward_weight_supported(s)) {
+      if (dw) direct::conv_backward_weight(dw, dy, x, s, oh, ow);
+      if (db) direct::bias_grad(db, dy, s.n, s.out_c, oh * ow);
+      return;
+    }
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
-  const bool direct = s.columns_are_input();
+  const bool no_im2col = s.columns_are_input();
   const int threads = image_threads(s.n);
   if (plane == 1) {  // dw (OC x K) += dY^T (OC x N) * cols (N x K); db += column sums of dY
     if (dw) {
@@ -161,14 +185,14 @@ void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const Co
   // With several threads each sums its images into a private slice, reduced in thread
   // order at the end: no atomics, and the same result on every run.
   const bool partial = threads > 1;
-  Tensor<T> cols = (direct || !dw) ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
+  Tensor<T> cols = (no_im2col || !dw) ? Tensor<T>() : Tensor<T>::empty(Shape{threads, k * plane});
   Tensor<T> dw_part = (partial && dw) ? Tensor<T>::zeros(Shape{threads, s.out_c * k}) : Tensor<T>();
   Tensor<T> db_part = (partial && db) ? Tensor<T>::zeros(Shape{threads, s.out_c}) : Tensor<T>();
   for_each_image(s.n, threads, [&](std::int64_t i, int t) {
     const T* dyi = dy + i * y_image;
     if (dw) {
       const T* col = x + i * x_image;
-      if (!direct) {
+      if (!no_im2col) {
         T* buf = cols.data() + t * k * plane;
         im2col(buf, col, s, oh, ow);
         col = buf;

@@ -1,0 +1,541 @@
+#pragma once
+// The float fast path of the conv kernels: direct convolution on zero-padded NCHW planes with
+// the weights reordered into channel blocks of kBlock (32 on AVX-512), micro-kernels in
+// kernels/conv_microkernels.hpp. Nothing is im2col'd: each broadcast operand is read from the
+// padded plane where it lies, the vector operand from the reordered weights (or dy^T).
+//
+//   forward:        y[n, oc, :, :]  vector over oc, reduction over (ic, kh, kw)
+//   backward data:  split into stride^2 phases (the output pixels ih = rh + s*a); each phase is
+//                   a stride-1 correlation of dy with the taps kh = kh0 + s*t that reach it,
+//                   vector over ic, reduction over (oc, taps): no multiplications by zero.
+//   backward weight: dw[oc, ic, kh, kw] vector over oc, reduction over images and pixels of
+//                   dy^T (pixel-major dy) times the padded input; accumulated in a packed
+//                   (oc-block, ic, kh, kw, lane) buffer, added to dw once at the end.
+//
+// Every reorder (weights, padding, dy^T) happens inside these calls and is part of their cost.
+// Scratch comes from the caching allocator (Tensor<float>::empty), so steady state maps no
+// new pages. OpenMP over images, or over (channel block, pixel tile) when the batch is
+// smaller than the team. Shapes are as in kernels/conv2d.hpp; (oh, ow) is the conv's output
+// extent passed explicitly (see ConvShape::as_conv()).
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "gan/config.hpp"
+#include "gan/core/parallel.hpp"
+#include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/conv_microkernels.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+
+// Threads for one call: the team, or one when already inside a parallel region.
+inline int team_size() {
+#if GAN_HAS_OPENMP
+  if (omp_in_parallel()) return 1;
+#endif
+  return max_threads();
+}
+
+inline int thread_id() {
+#if GAN_HAS_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// body(i) for i in [0, n), statically split over `threads`.
+template <class Body>
+void parallel_items(int threads, std::int64_t n, Body&& body) {
+#if GAN_HAS_OPENMP
+  if (threads > 1 && n > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+#endif
+  (void)threads;
+  for (std::int64_t i = 0; i < n; ++i) body(i);
+}
+
+// An rt x nc block of output pixels starting at (row, col).
+struct PixTile {
+  std::int64_t row, col;
+  int rows, cols;
+};
+
+// Covers an (h, w) grid with tiles of at most kMaxPix pixels: two rows at a time when a row
+// is short (DCGAN's 7-wide planes), otherwise near-equal pieces of one row.
+inline void pixel_tiles(std::vector<PixTile>& out, std::int64_t h, std::int64_t w) {
+  if (2 * w <= kMaxPix) {
+    for (std::int64_t r = 0; r < h; r += 2) out.push_back({r, 0, r + 1 < h ? 2 : 1, static_cast<int>(w)});
+    return;
+  }
+  const std::int64_t pieces = (w + kMaxPix - 1) / kMaxPix, base = w / pieces, extra = w % pieces;
+  for (std::int64_t r = 0; r < h; ++r)
+    for (std::int64_t p = 0, col = 0; p < pieces; ++p) {
+      const int cols = static_cast<int>(base + (p < extra ? 1 : 0));
+      out.push_back({r, col, 1, cols});
+      col += cols;
+    }
+}
+
+// dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it.
+inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hp, std::int64_t wp,
+                      std::int64_t top, std::int64_t left) {
+  const std::int64_t c0 = std::clamp<std::int64_t>(left, 0, wp), c1 = std::clamp<std::int64_t>(left + w, c0, wp);
+  for (std::int64_t r = 0; r < hp; ++r) {
+    float* d = dst + r * wp;
+    const std::int64_t ih = r - top;
+    if (ih < 0 || ih >= h || c1 == c0) {
+      std::fill(d, d + wp, 0.f);
+      continue;
+    }
+    std::fill(d, d + c0, 0.f);
+    std::copy(src + ih * w + (c0 - left), src + ih * w + (c1 - left), d + c0);
+    std::fill(d + c1, d + wp, 0.f);
+  }
+}
+
+// Writes a finished tile (pixels x kBlock lanes) to dst(c, i, j) = dst[c*chan + i*row + j*col]
+// for the first `channels` lanes: = tile + bias, or += when accumulating.
+inline void store_tile(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const float* tile,
+                       const PixTile& pt, std::int64_t channels, const float* bias, bool accumulate) {
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const float bv = bias ? bias[c] : 0.f;
+    float* dc = dst + c * chan;
+    for (int i = 0; i < pt.rows; ++i) {
+      float* d = dc + i * row;
+      const float* t = tile + static_cast<std::int64_t>(i) * pt.cols * kBlock + c;
+      if (accumulate)
+        for (int j = 0; j < pt.cols; ++j) d[j * col] += t[j * kBlock] + bv;
+      else
+        for (int j = 0; j < pt.cols; ++j) d[j * col] = t[j * kBlock] + bv;
+    }
+  }
+}
+
+inline std::int64_t blocks(std::int64_t channels) { return (channels + kBlock - 1) / kBlock; }
+
+// Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
+// one thread with its own padded copy when the batch splits evenly over the team, otherwise
+// all images padded first and the (image, item) pairs shared out.
+template <class Pad, class Body>
+void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::int64_t plane, std::int64_t items,
+                       Pad&& pad, Body&& body) {
+  const bool per_image = threads == 1 || n % threads == 0 || n >= 4 * threads;
+  if (per_image) {
+    Tensor<float> buf = Tensor<float>::empty(Shape{std::min<std::int64_t>(threads, n), channels * plane});
+    parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
+      float* xp = buf.data() + thread_id() * channels * plane;
+      for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
+      for (std::int64_t it = 0; it < items; ++it) body(i, xp, it);
+    });
+    return;
+  }
+  Tensor<float> buf = Tensor<float>::empty(Shape{n, channels * plane});
+  parallel_items(threads, n * channels, [&](std::int64_t i) { pad(buf.data() + i * plane, i / channels, i % channels); });
+  parallel_items(threads, n * items, [&](std::int64_t i) {
+    body(i / items, buf.data() + (i / items) * channels * plane, i % items);
+  });
+}
+
+// A block of output pixels for the pixel-vector tiles: `rows` rows from `row`, `cols` valid
+// columns from `col` held in vb vectors.
+struct PixBlock {
+  std::int64_t row, col;
+  int rows, vb, cols;
+};
+
+inline void pix_blocks(std::vector<PixBlock>& out, std::int64_t h, std::int64_t w, int co) {
+  for (std::int64_t col = 0; col < w;) {
+    const int cols = static_cast<int>(std::min<std::int64_t>(w - col, 2 * kLanes));
+    const int vb = (cols + kLanes - 1) / kLanes, ra = pix_rows(co, vb);
+    const std::int64_t pieces = (h + ra - 1) / ra, base = h / pieces, extra = h % pieces;
+    for (std::int64_t p = 0, row = 0; p < pieces; ++p) {
+      const int rows = static_cast<int>(base + (p < extra ? 1 : 0));
+      out.push_back({row, col, rows, vb, cols});
+      row += rows;
+    }
+    col += cols;
+  }
+}
+
+// Forward pass for inputs with fewer than 4 channels (images): vectors along output rows.
+// The padded input is split into stride_h x stride_w phase planes so that a row of output
+// pixels reads a contiguous row of one phase plane under every tap; four output channels
+// share each load.
+inline bool forward_pix_preferred(const ConvShape& s) {
+  return s.in_c < 4 && s.dilation_h == 1 && s.dilation_w == 1;
+}
+
+inline void conv_forward_pix(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
+                             std::int64_t oh, std::int64_t ow, bool accumulate) {
+  constexpr int co = 4;
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, sh = s.stride_h, sw = s.stride_w, h = s.in_h, wd = s.in_w;
+  const std::int64_t taps = s.kernel_h * s.kernel_w, ncb = (oc_n + co - 1) / co;
+  const std::int64_t hq = oh + (s.kernel_h - 1) / sh, wq = ow + (s.kernel_w - 1) / sw, phase = hq * wq;
+  const std::int64_t chan = sh * sw * phase + kPixSlack;
+  const int threads = team_size();
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * ic_n * taps * co});  // (OC / 4, IC, taps, 4)
+  float* wpk = wbuf.data();
+  for (std::int64_t cb = 0; cb < ncb; ++cb)
+    for (std::int64_t ic = 0; ic < ic_n; ++ic)
+      for (std::int64_t t = 0; t < taps; ++t)
+        for (std::int64_t c = 0; c < co; ++c) {
+          const std::int64_t oc = cb * co + c;
+          wpk[((cb * ic_n + ic) * taps + t) * co + c] = oc < oc_n ? w[(oc * ic_n + ic) * taps + t] : 0.f;
+        }
+  std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
+  for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
+    for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
+      tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] =
+          ((kh % sh) * sw + kw % sw) * phase + (kh / sh) * wq + kw / sw;
+  std::vector<PixBlock> blks;
+  pix_blocks(blks, oh, ow, co);
+  const std::int64_t nblk = static_cast<std::int64_t>(blks.size());
+  for_padded_images(
+      threads, s.n, ic_n, chan, ncb * nblk,
+      [&](float* dst, std::int64_t n, std::int64_t c) {  // phase planes: dst[py][px][i][j] = x[i*sh + py - ph][j*sw + px - pw]
+        const float* src = x + (n * ic_n + c) * h * wd;
+        for (std::int64_t py = 0; py < sh; ++py)
+          for (std::int64_t px = 0; px < sw; ++px) {
+            float* d = dst + (py * sw + px) * phase;
+            for (std::int64_t i = 0; i < hq; ++i) {
+              const std::int64_t ih = i * sh + py - s.pad_h;
+              for (std::int64_t j = 0; j < wq; ++j) {
+                const std::int64_t iw = j * sw + px - s.pad_w;
+                d[i * wq + j] = (ih >= 0 && ih < h && iw >= 0 && iw < wd) ? src[ih * wd + iw] : 0.f;
+              }
+            }
+          }
+        std::fill(dst + chan - kPixSlack, dst + chan, 0.f);
+      },
+      [&](std::int64_t n, const float* xq, std::int64_t item) {
+        alignas(64) float tile[kRegs * kLanes];
+        const std::int64_t cb = item / nblk;
+        const PixBlock& bk = blks[static_cast<std::size_t>(item % nblk)];
+        pix_tile_fn(co, bk.rows, bk.vb)(tile, xq + bk.row * wq + bk.col, chan, wq, static_cast<int>(ic_n), tap.data(),
+                                        static_cast<int>(taps), wpk + cb * ic_n * taps * co);
+        for (int c = 0; c < co && cb * co + c < oc_n; ++c) {
+          const std::int64_t oc = cb * co + c;
+          const float bv = b ? b[oc] : 0.f;
+          for (int r = 0; r < bk.rows; ++r) {
+            float* d = y + ((n * oc_n + oc) * oh + bk.row + r) * ow + bk.col;
+            const float* t = tile + (c * bk.rows + r) * bk.vb * kLanes;
+            if (accumulate)
+              for (int l = 0; l < bk.cols; ++l) d[l] += t[l] + bv;
+            else
+              for (int l = 0; l < bk.cols; ++l) d[l] = t[l] + bv;
+          }
+        }
+      });
+}
+
+inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.stride_w == 2; }
+
+// y = conv(x, w) + b (b may be null), or y += conv(x, w) when accumulate.
+inline void conv_forward(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
+                         std::int64_t oh, std::int64_t ow, bool accumulate) {
+  if (forward_pix_preferred(s)) return conv_forward_pix(y, x, w, b, s, oh, ow, accumulate);
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, taps = s.kernel_h * s.kernel_w, nb = blocks(oc_n);
+  const std::int64_t hp = (oh - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1;
+  const std::int64_t wp = (ow - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1, plane = hp * wp;
+  const int threads = team_size();
+  // w (OC, IC, KH, KW) -> (OC blocks, IC, KH*KW, kBlock), zero lanes past OC.
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{nb * ic_n * taps * kBlock});
+  float* wpk = wbuf.data();
+  parallel_items(threads, nb * ic_n, [&](std::int64_t i) {
+    const std::int64_t ob = i / ic_n, ic = i % ic_n;
+    float* d = wpk + i * taps * kBlock;
+    for (std::int64_t t = 0; t < taps; ++t)
+      for (std::int64_t l = 0; l < kBlock; ++l) {
+        const std::int64_t oc = ob * kBlock + l;
+        d[t * kBlock + l] = oc < oc_n ? w[(oc * ic_n + ic) * taps + t] : 0.f;
+      }
+  });
+  std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
+  for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
+    for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
+      tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] = kh * s.dilation_h * wp + kw * s.dilation_w;
+  std::vector<PixTile> tiles;
+  pixel_tiles(tiles, oh, ow);
+  const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow;
+  for_padded_images(
+      threads, s.n, ic_n, plane, nb * nt,
+      [&](float* dst, std::int64_t n, std::int64_t c) {
+        pad_plane(dst, x + (n * ic_n + c) * s.in_h * s.in_w, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+      },
+      [&](std::int64_t n, const float* xp, std::int64_t item) {
+        alignas(64) float tile[kMaxPix * kBlock];
+        const std::int64_t ob = item / nt;
+        const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
+        conv_tile_fn(pt.rows, pt.cols, static_cast<int>(s.stride_w))(
+            tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, plane, s.stride_h * wp, static_cast<int>(ic_n),
+            tap.data(), static_cast<int>(taps), wpk + ob * ic_n * taps * kBlock);
+        const std::int64_t oc0 = ob * kBlock;
+        store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
+                   std::min<std::int64_t>(kBlock, oc_n - oc0), b ? b + oc0 : nullptr, accumulate);
+      });
+}
+
+inline bool backward_data_supported(const ConvShape& s) { return s.dilation_h == 1 && s.dilation_w == 1; }
+
+// The stride phases of a data gradient: input pixels ih = rh + sh*a (a < a_n) receive the taps
+// kh = kh0 + sh*t (t < th) from dy rows a + dh - t; likewise for columns. dy is read padded by
+// (top, left, bottom, right) so that every such row and column exists.
+struct Phase {
+  std::int64_t rh, rw, kh0, kw0, th, tw, dh, dw, a, b, tap_off;
+};
+struct PhasePlan {
+  std::vector<Phase> phases;
+  std::vector<std::int64_t> tap;  // per phase, from tap_off: offsets in the padded dy plane
+  std::int64_t top = 0, left = 0, height = 0, width = 0;
+};
+
+inline PhasePlan plan_phases(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
+  PhasePlan plan;
+  const std::int64_t h = s.in_h, wd = s.in_w, sh = s.stride_h, sw = s.stride_w;
+  std::int64_t pb = 0, pr = 0, taps = 0;
+  for (std::int64_t rh = 0; rh < sh; ++rh)
+    for (std::int64_t rw = 0; rw < sw; ++rw) {
+      Phase p{rh, rw, (rh + s.pad_h) % sh, (rw + s.pad_w) % sw, 0, 0, (rh + s.pad_h) / sh, (rw + s.pad_w) / sw,
+              rh < h ? (h - rh + sh - 1) / sh : 0, rw < wd ? (wd - rw + sw - 1) / sw : 0, taps};
+      p.th = p.kh0 < s.kernel_h ? (s.kernel_h - 1 - p.kh0) / sh + 1 : 0;
+      p.tw = p.kw0 < s.kernel_w ? (s.kernel_w - 1 - p.kw0) / sw + 1 : 0;
+      if (p.th * p.tw * p.a * p.b == 0) continue;  // no tap reaches these pixels: dx += 0
+      plan.top = std::max(plan.top, p.th - 1 - p.dh), pb = std::max(pb, p.a - 1 + p.dh - (oh - 1));
+      plan.left = std::max(plan.left, p.tw - 1 - p.dw), pr = std::max(pr, p.b - 1 + p.dw - (ow - 1));
+      taps += p.th * p.tw;
+      plan.phases.push_back(p);
+    }
+  plan.height = plan.top + oh + pb, plan.width = plan.left + ow + pr;
+  for (const Phase& p : plan.phases)
+    for (std::int64_t t = 0; t < p.th * p.tw; ++t) plan.tap.push_back((p.dh - t / p.tw) * plan.width + (p.dw - t % p.tw));
+  return plan;
+}
+
+// The weight of tap t of phase p for (oc, ic): w is (OC, IC, KH, KW).
+inline float phase_weight(const float* w, const ConvShape& s, const Phase& p, std::int64_t t, std::int64_t oc,
+                          std::int64_t ic) {
+  const std::int64_t kh = p.kh0 + s.stride_h * (t / p.tw), kw = p.kw0 + s.stride_w * (t % p.tw);
+  return w[((oc * s.in_c + ic) * s.kernel_h + kh) * s.kernel_w + kw];
+}
+
+inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
+                                   std::int64_t ow, const PhasePlan& plan);
+
+// dx += conv^T(dy, w): the data gradient, per stride phase.
+inline void conv_backward_data(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
+                               std::int64_t ow) {
+  const PhasePlan plan = plan_phases(s, oh, ow);
+  if (plan.phases.empty()) return;
+  if (s.in_c < 4) return conv_backward_data_pix(dx, dy, w, s, oh, ow, plan);
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, h = s.in_h, wd = s.in_w, sh = s.stride_h, sw = s.stride_w;
+  const std::int64_t nb = blocks(ic_n), wdp = plan.width, plane = plan.height * wdp;
+  const int threads = team_size();
+  // Per phase: w (OC, IC, KH, KW) -> (IC blocks, OC, taps of the phase, kBlock).
+  std::vector<std::int64_t> w_off;
+  std::int64_t w_size = 0;
+  for (const Phase& p : plan.phases) w_off.push_back(w_size), w_size += nb * oc_n * p.th * p.tw * kBlock;
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{w_size});
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
+    const Phase& p = plan.phases[ph];
+    float* d = wbuf.data() + w_off[ph];
+    const std::int64_t taps = p.th * p.tw;
+    parallel_items(threads, nb * oc_n, [&](std::int64_t i) {
+      const std::int64_t ib = i / oc_n, oc = i % oc_n;
+      for (std::int64_t t = 0; t < taps; ++t)
+        for (std::int64_t l = 0; l < kBlock; ++l) {
+          const std::int64_t ic = ib * kBlock + l;
+          d[(i * taps + t) * kBlock + l] = ic < ic_n ? phase_weight(w, s, p, t, oc, ic) : 0.f;
+        }
+    });
+  }
+  struct Item {
+    std::int32_t phase, block;
+    std::int64_t tile;
+  };
+  std::vector<PixTile> tiles;
+  std::vector<Item> items;
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
+    const std::size_t first = tiles.size();
+    pixel_tiles(tiles, plan.phases[ph].a, plan.phases[ph].b);
+    for (std::int64_t ib = 0; ib < nb; ++ib)
+      for (std::size_t t = first; t < tiles.size(); ++t)
+        items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ib), static_cast<std::int64_t>(t)});
+  }
+  const std::int64_t y_plane = oh * ow, x_plane = h * wd;
+  for_padded_images(
+      threads, s.n, oc_n, plane, static_cast<std::int64_t>(items.size()),
+      [&](float* dst, std::int64_t n, std::int64_t c) {
+        pad_plane(dst, dy + (n * oc_n + c) * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
+      },
+      [&](std::int64_t n, const float* dyp, std::int64_t i) {
+        alignas(64) float tile[kMaxPix * kBlock];
+        const Item& it = items[static_cast<std::size_t>(i)];
+        const std::size_t ph = static_cast<std::size_t>(it.phase);
+        const Phase& p = plan.phases[ph];
+        const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
+        const std::int64_t taps = p.th * p.tw;
+        conv_tile_fn(t.rows, t.cols, 1)(tile, dyp + (t.row + plan.top) * wdp + t.col + plan.left, plane, wdp,
+                                        static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
+                                        wbuf.data() + w_off[ph] + it.block * oc_n * taps * kBlock);
+        const std::int64_t ic0 = it.block * kBlock;
+        store_tile(dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col, x_plane, sh * wd,
+                   sw, tile, t, std::min<std::int64_t>(kBlock, ic_n - ic0), nullptr, true);
+      });
+}
+
+// Data gradient for inputs with fewer than 4 channels (one-channel images): vectors along
+// rows of each phase's output pixels, one input channel at a time, weights broadcast.
+inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
+                                   std::int64_t ow, const PhasePlan& plan) {
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, wd = s.in_w, x_plane = s.in_h * wd;
+  const std::int64_t wdp = plan.width, chan = plan.height * wdp + kPixSlack;
+  std::vector<std::int64_t> w_off;
+  std::vector<PixBlock> blocks_all;
+  struct Item {
+    std::int32_t phase, ic;
+    std::int64_t block;
+  };
+  std::vector<Item> items;
+  std::int64_t w_size = 0;
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
+    const Phase& p = plan.phases[ph];
+    w_off.push_back(w_size), w_size += ic_n * oc_n * p.th * p.tw;
+    const std::size_t first = blocks_all.size();
+    pix_blocks(blocks_all, p.a, p.b, 1);
+    for (std::int64_t ic = 0; ic < ic_n; ++ic)
+      for (std::size_t k = first; k < blocks_all.size(); ++k)
+        items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ic), static_cast<std::int64_t>(k)});
+  }
+  // Per phase: (IC, OC, taps) scalars.
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{w_size});
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
+    const Phase& p = plan.phases[ph];
+    const std::int64_t taps = p.th * p.tw;
+    float* d = wbuf.data() + w_off[ph];
+    for (std::int64_t ic = 0; ic < ic_n; ++ic)
+      for (std::int64_t oc = 0; oc < oc_n; ++oc)
+        for (std::int64_t t = 0; t < taps; ++t) d[(ic * oc_n + oc) * taps + t] = phase_weight(w, s, p, t, oc, ic);
+  }
+  for_padded_images(
+      team_size(), s.n, oc_n, chan, static_cast<std::int64_t>(items.size()),
+      [&](float* dst, std::int64_t n, std::int64_t c) {
+        pad_plane(dst, dy + (n * oc_n + c) * oh * ow, oh, ow, plan.height, wdp, plan.top, plan.left);
+        std::fill(dst + chan - kPixSlack, dst + chan, 0.f);
+      },
+      [&](std::int64_t n, const float* dyp, std::int64_t i) {
+        alignas(64) float tile[kRegs * kLanes];
+        const Item& it = items[static_cast<std::size_t>(i)];
+        const std::size_t ph = static_cast<std::size_t>(it.phase);
+        const Phase& p = plan.phases[ph];
+        const PixBlock& b = blocks_all[static_cast<std::size_t>(it.block)];
+        const std::int64_t taps = p.th * p.tw;
+        pix_tile_fn(1, b.rows, b.vb)(tile, dyp + (b.row + plan.top) * wdp + b.col + plan.left, chan, wdp,
+                                     static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
+                                     wbuf.data() + w_off[ph] + it.ic * oc_n * taps);
+        float* d0 = dx + (n * ic_n + it.ic) * x_plane + (p.rh + s.stride_h * b.row) * wd + p.rw + s.stride_w * b.col;
+        for (int r = 0; r < b.rows; ++r) {
+          float* d = d0 + r * s.stride_h * wd;
+          const float* t = tile + r * b.vb * kLanes;
+          for (int l = 0; l < b.cols; ++l) d[l * s.stride_w] += t[l];
+        }
+      });
+}
+
+inline bool backward_weight_supported(const ConvShape& s) {
+  return s.dilation_h == 1 && s.dilation_w == 1 && wgrad_group(s.kernel_w) > 0;
+}
+
+// dw += dL/dw (the bias gradient is separate: bias_grad).
+inline void conv_backward_weight(float* dw, const float* dy, const float* x, const ConvShape& s, std::int64_t oh,
+                                 std::int64_t ow) {
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, kh_n = s.kernel_h, kw_n = s.kernel_w, nb = blocks(oc_n);
+  const std::int64_t ocp = nb * kBlock, hp = (oh - 1) * s.stride_h + kh_n, wp = (ow - 1) * s.stride_w + kw_n;
+  const std::int64_t plane = hp * wp, pix = oh * ow, x_image = ic_n * plane, dy_image = pix * ocp;
+  const int group = wgrad_group(kw_n);
+  const std::int64_t groups = (ic_n + group - 1) / group, tiles = nb * groups * kh_n;
+  const std::int64_t gstride = kh_n * kw_n * kBlock;
+  // Images per chunk so that a chunk's padded input and dy^T stay in cache (~4 MB); a
+  // single image larger than that is reduced a band of output rows at a time.
+  const std::int64_t budget = std::int64_t{1} << 20, per_image = x_image + dy_image;
+  const std::int64_t chunk = std::clamp<std::int64_t>(budget / per_image, 1, std::max<std::int64_t>(s.n, 1));
+  const std::int64_t band = chunk == 1 ? std::clamp<std::int64_t>(oh * budget / per_image, 1, oh) : oh;
+  Tensor<float> xbuf = Tensor<float>::empty(Shape{chunk * x_image});
+  Tensor<float> dbuf = Tensor<float>::empty(Shape{chunk * dy_image});
+  Tensor<float> acc = Tensor<float>::zeros(Shape{nb * ic_n * gstride});
+  const WgradGeom geom{x_image, plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
+  const int threads = team_size();
+  const std::int64_t x_plane = s.in_h * s.in_w;
+#if GAN_HAS_OPENMP
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+  {
+    for (std::int64_t n0 = 0; n0 < s.n; n0 += chunk) {
+      const std::int64_t cnt = std::min(chunk, s.n - n0);
+#if GAN_HAS_OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (std::int64_t i = 0; i < cnt * ic_n; ++i)
+        pad_plane(xbuf.data() + i * plane, x + (n0 * ic_n + i) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+#if GAN_HAS_OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (std::int64_t i = 0; i < cnt * nb; ++i) {  // dy^T: (pixels, OC padded to ocp) per image
+        const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
+        const float* src = dy + ((n0 + n) * oc_n) * pix;
+        float* dst = dbuf.data() + n * dy_image + oc0;
+        for (std::int64_t q0 = 0; q0 < pix; q0 += 16)
+          for (std::int64_t l = 0; l < kBlock; ++l) {
+            const std::int64_t oc = oc0 + l, q1 = std::min(pix, q0 + 16);
+            if (oc < oc_n)
+              for (std::int64_t q = q0; q < q1; ++q) dst[q * ocp + l] = src[oc * pix + q];
+            else
+              for (std::int64_t q = q0; q < q1; ++q) dst[q * ocp + l] = 0.f;
+          }
+      }
+      for (std::int64_t r0 = 0; r0 < oh; r0 += band) {
+        const std::int64_t r1 = std::min(oh, r0 + band);
+#if GAN_HAS_OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (std::int64_t t = 0; t < tiles; ++t) {
+          const std::int64_t ob = t / (groups * kh_n), g = (t / kh_n) % groups, kh = t % kh_n;
+          const std::int64_t ic0 = g * group;
+          const int gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
+          wgrad_tile_fn(kw_n, gs)(acc.data() + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock, gstride,
+                                  xbuf.data() + ic0 * plane + kh * wp, dbuf.data() + ob * kBlock, geom, cnt, r0, r1);
+        }
+      }
+    }
+#if GAN_HAS_OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (std::int64_t oc = 0; oc < oc_n; ++oc) {
+      const float* a = acc.data() + (oc / kBlock) * ic_n * gstride + oc % kBlock;
+      float* d = dw + oc * ic_n * kh_n * kw_n;
+      for (std::int64_t k = 0; k < ic_n * kh_n * kw_n; ++k) d[k] += a[k * kBlock];
+    }
+  }
+}
+
+// db[c] += sum of dy[n, c, :, :] over images and pixels; dy: (N, C, plane).
+inline void bias_grad(float* db, const float* dy, std::int64_t n, std::int64_t c, std::int64_t plane) {
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t oc = 0; oc < c; ++oc) {
+      const float* row = dy + (i * c + oc) * plane;
+      float sum = 0.f;
+      for (std::int64_t p = 0; p < plane; ++p) sum += row[p];
+      db[oc] += sum;
+    }
+}
+
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan

@@ -1,0 +1,230 @@
+#pragma once
+// Register-blocked float micro-kernels of the direct convolution (kernels/conv_direct.hpp).
+// Both vectorise over a block of kBlock = 2 registers of channels and broadcast the other
+// operand straight from a zero-padded NCHW plane, so no im2col matrix is ever built:
+//
+//   conv_tile:   out[p][c] = sum_{r < R, t < T} src[r*chan_stride + tap[t] + pix(p)] * w[r][t][c]
+//                pix(p) = i*row_stride + j*S for pixel p = i*NC + j of an RT x NC tile.
+//                Forward: r = input channel, t = (kh, kw), c = output channel.
+//                Data gradient: r = output channel, t = a tap of one stride phase, c = input channel.
+//   wgrad_tile:  dwp[g][kw][c] += sum_{pixels q} x[g][row(q) + kw] * dyT[q][c]
+//                Weight gradient: c = output channel, g = input channel, kw = tap column.
+//
+// Accumulators: 2*RT*NC (resp. 2*G*KW) registers, at most 28 of AVX-512's 32 (kMaxPix = 14)
+// and 12 of AVX2's 16, leaving room for the two weight (dy) registers and a broadcast.
+// Pixel and tap displacements are compile-time, so every broadcast is one load.
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "gan/kernels/simd.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+
+using Vec = simd::simd_batch<float>;
+inline constexpr int kLanes = static_cast<int>(Vec::size);
+inline constexpr int kBlock = 2 * kLanes;                 // channels per block
+inline constexpr int kMaxPix = kLanes >= 16 ? 14 : 6;     // pixels (taps) per tile
+inline constexpr int kMaxGroup = 6;                       // wgrad: input channels per tile
+
+// out: (RT*NC, kBlock), 64-byte aligned; w: (R, T, kBlock), 64-byte aligned.
+template <int RT, int NC, int S>
+void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int64_t row_stride, int R,
+               const std::int64_t* tap, int T, const float* w) {
+  constexpr int P = RT * NC;
+  Vec a0[P], a1[P];
+  for (int p = 0; p < P; ++p) a0[p] = a1[p] = Vec(0.f);
+  for (int r = 0; r < R; ++r, src += chan_stride) {
+    for (int t = 0; t < T; ++t, w += kBlock) {
+      const float* p0 = src + tap[t];
+      const Vec w0 = Vec::load_aligned(w), w1 = Vec::load_aligned(w + kLanes);
+#pragma GCC unroll 16
+      for (int j = 0; j < NC; ++j) {
+        const Vec b(p0[j * S]);
+        a0[j] = xsimd::fma(b, w0, a0[j]);
+        a1[j] = xsimd::fma(b, w1, a1[j]);
+      }
+      if constexpr (RT == 2) {
+        const float* p1 = p0 + row_stride;
+#pragma GCC unroll 16
+        for (int j = 0; j < NC; ++j) {
+          const Vec b(p1[j * S]);
+          a0[NC + j] = xsimd::fma(b, w0, a0[NC + j]);
+          a1[NC + j] = xsimd::fma(b, w1, a1[NC + j]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    a0[p].store_aligned(out + p * kBlock);
+    a1[p].store_aligned(out + p * kBlock + kLanes);
+  }
+}
+
+using ConvTileFn = void (*)(float*, const float*, std::int64_t, std::int64_t, int, const std::int64_t*, int,
+                            const float*);
+
+namespace detail {
+template <int RT, int S, std::size_t... I>
+constexpr std::array<ConvTileFn, sizeof...(I)> conv_tile_row(std::index_sequence<I...>) {
+  return {&conv_tile<RT, static_cast<int>(I) + 1, S>...};
+}
+}  // namespace detail
+
+// The instantiation for an rt x nc tile (rt in {1, 2}, nc <= kMaxPix / rt) and column stride s in {1, 2}.
+inline ConvTileFn conv_tile_fn(int rt, int nc, int s) {
+  static constexpr auto r1s1 = detail::conv_tile_row<1, 1>(std::make_index_sequence<kMaxPix>{});
+  static constexpr auto r1s2 = detail::conv_tile_row<1, 2>(std::make_index_sequence<kMaxPix>{});
+  static constexpr auto r2s1 = detail::conv_tile_row<2, 1>(std::make_index_sequence<kMaxPix / 2>{});
+  static constexpr auto r2s2 = detail::conv_tile_row<2, 2>(std::make_index_sequence<kMaxPix / 2>{});
+  if (rt == 2) return s == 1 ? r2s1[nc - 1] : r2s2[nc - 1];
+  return s == 1 ? r1s1[nc - 1] : r1s2[nc - 1];
+}
+
+// Extents the weight-gradient tile needs besides its pointers.
+struct WgradGeom {
+  std::int64_t x_image, x_plane, x_row;  // strides of the padded input buffer: image, channel, row
+  std::int64_t dy_image, dy_pixel;       // strides of dyT: image, pixel (= padded channel count)
+  std::int64_t out_w, stride_h, stride_w;
+};
+
+// dwp: G groups of (KW, kBlock) accumulators, group stride gstride; x points at input channel
+// g = 0 and kernel row kh of image 0; dyt at the tile's channel block of image 0. Reduces over
+// images [0, images) and output rows [oh0, oh1) of each.
+template <int KW, int G>
+void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* dyt, const WgradGeom& g,
+                std::int64_t images, std::int64_t oh0, std::int64_t oh1) {
+  constexpr int J = G * KW;
+  Vec a0[J], a1[J];
+  for (int gi = 0; gi < G; ++gi)
+    for (int kw = 0; kw < KW; ++kw) {
+      a0[gi * KW + kw] = Vec::load_aligned(dwp + gi * gstride + kw * kBlock);
+      a1[gi * KW + kw] = Vec::load_aligned(dwp + gi * gstride + kw * kBlock + kLanes);
+    }
+  for (std::int64_t n = 0; n < images; ++n)
+    for (std::int64_t oh = oh0; oh < oh1; ++oh) {
+      const float* xr[G];
+      for (int gi = 0; gi < G; ++gi) xr[gi] = x + n * g.x_image + gi * g.x_plane + oh * g.stride_h * g.x_row;
+      const float* d = dyt + n * g.dy_image + oh * g.out_w * g.dy_pixel;
+      for (std::int64_t ow = 0; ow < g.out_w; ++ow, d += g.dy_pixel) {
+        const Vec v0 = Vec::load_aligned(d), v1 = Vec::load_aligned(d + kLanes);
+#pragma GCC unroll 16
+        for (int gi = 0; gi < G; ++gi) {
+#pragma GCC unroll 16
+          for (int kw = 0; kw < KW; ++kw) {
+            const Vec b(xr[gi][kw]);
+            a0[gi * KW + kw] = xsimd::fma(b, v0, a0[gi * KW + kw]);
+            a1[gi * KW + kw] = xsimd::fma(b, v1, a1[gi * KW + kw]);
+          }
+          xr[gi] += g.stride_w;
+        }
+      }
+    }
+  for (int gi = 0; gi < G; ++gi)
+    for (int kw = 0; kw < KW; ++kw) {
+      a0[gi * KW + kw].store_aligned(dwp + gi * gstride + kw * kBlock);
+      a1[gi * KW + kw].store_aligned(dwp + gi * gstride + kw * kBlock + kLanes);
+    }
+}
+
+using WgradTileFn = void (*)(float*, std::int64_t, const float*, const float*, const WgradGeom&, std::int64_t,
+                             std::int64_t, std::int64_t);
+
+namespace detail {
+template <int KW, int G>
+constexpr WgradTileFn wgrad_entry() {
+  if constexpr (KW * G <= kMaxPix) return &wgrad_tile<KW, G>;
+  else return nullptr;
+}
+template <int KW, std::size_t... I>
+constexpr std::array<WgradTileFn, kMaxGroup> wgrad_row(std::index_sequence<I...>) {
+  return {wgrad_entry<KW, static_cast<int>(I) + 1>()...};
+}
+template <std::size_t... K>
+constexpr std::array<std::array<WgradTileFn, kMaxGroup>, sizeof...(K)> wgrad_table(std::index_sequence<K...>) {
+  return {wgrad_row<static_cast<int>(K) + 1>(std::make_index_sequence<kMaxGroup>{})...};
+}
+}  // namespace detail
+
+// Channels per weight-gradient tile for kernel width kw (0 when kw > kMaxPix: unsupported).
+inline int wgrad_group(std::int64_t kw) {
+  if (kw < 1 || kw > kMaxPix) return 0;
+  const int g = kMaxPix / static_cast<int>(kw);
+  return g < kMaxGroup ? g : kMaxGroup;
+}
+
+inline WgradTileFn wgrad_tile_fn(std::int64_t kw, int group) {
+  static constexpr auto table = detail::wgrad_table(std::make_index_sequence<kMaxPix>{});
+  return table[kw - 1][group - 1];
+}
+
+// ---- pixel-vector tile: for layers where the channel side is tiny (1 or 3 channels) ----
+//
+//   out[c][i][v*kLanes + l] = sum_{r < R, t < T} src[r*chan_stride + tap[t] + i*row_stride + v*kLanes + l] * w[r][t][c]
+//
+// Vectors run along a row of output pixels (contiguous in the padded, phase-split source),
+// the CO channels' weights are broadcast. Used for the forward pass when the input has fewer
+// than 4 channels and for the data gradient when the input does (one-channel images):
+// blocking over channels would leave most lanes empty there. Lanes past the valid row width
+// compute garbage that is never stored; sources carry kPixSlack readable floats at the end.
+
+inline constexpr int kRegs = kLanes >= 16 ? 32 : 16;
+inline constexpr int kPixSlack = 2 * kLanes;
+
+template <int CO, int RA, int VB>
+void pix_tile(float* out, const float* src, std::int64_t chan_stride, std::int64_t row_stride, int R,
+              const std::int64_t* tap, int T, const float* w) {
+  Vec acc[CO][RA][VB];
+  for (int c = 0; c < CO; ++c)
+    for (int i = 0; i < RA; ++i)
+      for (int v = 0; v < VB; ++v) acc[c][i][v] = Vec(0.f);
+  for (int r = 0; r < R; ++r, src += chan_stride)
+    for (int t = 0; t < T; ++t, w += CO) {
+      const float* p = src + tap[t];
+      Vec wb[CO];
+      for (int c = 0; c < CO; ++c) wb[c] = Vec(w[c]);
+#pragma GCC unroll 16
+      for (int i = 0; i < RA; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < VB; ++v) {
+          const Vec xv = Vec::load_unaligned(p + i * row_stride + v * kLanes);
+          for (int c = 0; c < CO; ++c) acc[c][i][v] = xsimd::fma(xv, wb[c], acc[c][i][v]);
+        }
+    }
+  for (int c = 0; c < CO; ++c)
+    for (int i = 0; i < RA; ++i)
+      for (int v = 0; v < VB; ++v) acc[c][i][v].store_aligned(out + ((c * RA + i) * VB + v) * kLanes);
+}
+
+using PixTileFn = void (*)(float*, const float*, std::int64_t, std::int64_t, int, const std::int64_t*, int,
+                           const float*);
+
+// Rows per pixel tile for CO channels and VB vectors per row: as many as the registers allow.
+constexpr int pix_rows(int co, int vb) {
+  const int rows = (kRegs - 2 - co) / (co * vb);
+  return rows < 14 ? rows : 14;
+}
+
+namespace detail {
+template <int CO, int VB, std::size_t... I>
+constexpr std::array<PixTileFn, sizeof...(I)> pix_row(std::index_sequence<I...>) {
+  return {&pix_tile<CO, static_cast<int>(I) + 1, VB>...};
+}
+}  // namespace detail
+
+// co in {1, 4}, vb in {1, 2}, 1 <= ra <= pix_rows(co, vb).
+inline PixTileFn pix_tile_fn(int co, int ra, int vb) {
+  static constexpr auto c1v1 = detail::pix_row<1, 1>(std::make_index_sequence<pix_rows(1, 1)>{});
+  static constexpr auto c1v2 = detail::pix_row<1, 2>(std::make_index_sequence<pix_rows(1, 2)>{});
+  static constexpr auto c4v1 = detail::pix_row<4, 1>(std::make_index_sequence<pix_rows(4, 1)>{});
+  static constexpr auto c4v2 = detail::pix_row<4, 2>(std::make_index_sequence<pix_rows(4, 2)>{});
+  if (co == 1) return vb == 1 ? c1v1[ra - 1] : c1v2[ra - 1];
+  return vb == 1 ? c4v1[ra - 1] : c4v2[ra - 1];
+}
+
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan

@@ -1,0 +1,106 @@
+#pragma once
+// Helpers shared by the conv kernel tests: shape construction, random data, the comparison
+// with the reference kernels (all three passes, both conv kinds).
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gan/core/random.hpp"
+#include "gan/kernels/conv2d.hpp"
+#include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/conv_transpose2d.hpp"
+#include "gan/kernels/reference/conv2d_ref.hpp"
+#include "gan/kernels/reference/conv_transpose2d_ref.hpp"
+
+namespace conv_test {
+
+namespace k = gan::kernels;
+namespace ref = gan::kernels::reference;
+using gan::Shape;
+using k::ConvShape;
+
+
+inline ConvShape make_shape(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t oc, k::Size2 kernel,
+                     k::Size2 stride = 1, k::Size2 pad = 0, k::Size2 dilation = 1, k::Size2 output_padding = 0,
+                     bool transposed = false) {
+  return transposed ? k::conv_transpose_shape(Shape{n, c, h, w}, oc, kernel, stride, pad, output_padding, dilation)
+                    : k::conv_shape(Shape{n, c, h, w}, oc, kernel, stride, pad, dilation);
+}
+
+inline std::string show(const ConvShape& s) {
+  std::ostringstream os;
+  os << (s.transposed ? "conv_transpose " : "conv ") << s.input_shape() << " -> " << s.output_shape() << ", weight "
+     << s.weight_shape() << ", " << s.describe();
+  return os.str();
+}
+
+template <class T>
+std::vector<T> random_vector(std::int64_t n, gan::Rng& rng) {
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (T& e : v) e = static_cast<T>(rng.uniform(-1, 1));
+  return v;
+}
+
+// Fails when any element differs from the reference by more than tol * max(1, max|ref|);
+// prints the first mismatch so a failure can be debugged from the log alone.
+template <class T>
+void expect_close(const std::vector<T>& got, const std::vector<T>& want, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  const double tol = sizeof(T) == 4 ? 1e-5 : 1e-12;
+  double scale = 1, max_diff = 0;
+  std::size_t worst = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    scale = std::max(scale, std::abs(static_cast<double>(want[i])));
+    const double diff = std::abs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
+    if (!(diff <= max_diff)) max_diff = diff, worst = i;  // also catches NaN
+  }
+  INFO(what, ": max |diff| ", max_diff, " at [", worst, "] got ", got[worst], " want ", want[worst], " (scale ",
+       scale, ")");
+  CHECK(max_diff <= tol * scale);
+}
+
+// Runs all three passes of the fast kernels and the reference on one shape and compares.
+// Backward outputs start from the same random values to check they accumulate.
+template <class T>
+void check_against_reference(const ConvShape& s, bool with_bias, gan::Rng& rng) {
+  const std::string name = show(s) + (with_bias ? ", bias" : ", no bias");
+  auto x = random_vector<T>(s.input_shape().numel(), rng);
+  auto w = random_vector<T>(s.weight_shape().numel(), rng);
+  auto b = random_vector<T>(s.out_c, rng);
+  auto dy = random_vector<T>(s.output_shape().numel(), rng);
+  const T* bias = with_bias ? b.data() : nullptr;
+
+  std::vector<T> y_fast(dy.size(), T(123)), y_ref(dy.size());  // 123: must be overwritten
+  auto dx_fast = random_vector<T>(s.input_shape().numel(), rng), dx_ref = dx_fast;
+  auto dw_fast = random_vector<T>(s.weight_shape().numel(), rng), dw_ref = dw_fast;
+  auto db_fast = random_vector<T>(s.out_c, rng), db_ref = db_fast;
+  T* db_f = with_bias ? db_fast.data() : nullptr;
+  T* db_r = with_bias ? db_ref.data() : nullptr;
+  if (s.transposed) {
+    k::conv_transpose2d_forward(y_fast.data(), x.data(), w.data(), bias, s);
+    ref::conv_transpose2d_forward(y_ref.data(), x.data(), w.data(), bias, s);
+    k::conv_transpose2d_backward_data(dx_fast.data(), dy.data(), w.data(), s);
+    ref::conv_transpose2d_backward_data(dx_ref.data(), dy.data(), w.data(), s);
+    k::conv_transpose2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
+    ref::conv_transpose2d_backward_weight(dw_ref.data(), db_r, dy.data(), x.data(), s);
+  } else {
+    k::conv2d_forward(y_fast.data(), x.data(), w.data(), bias, s);
+    ref::conv2d_forward(y_ref.data(), x.data(), w.data(), bias, s);
+    k::conv2d_backward_data(dx_fast.data(), dy.data(), w.data(), s);
+    ref::conv2d_backward_data(dx_ref.data(), dy.data(), w.data(), s);
+    k::conv2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
+    ref::conv2d_backward_weight(dw_ref.data(), db_r, dy.data(), x.data(), s);
+  }
+  expect_close(y_fast, y_ref, "forward, " + name);
+  expect_close(dx_fast, dx_ref, "backward_data, " + name);
+  expect_close(dw_fast, dw_ref, "backward_weight dw, " + name);
+  expect_close(db_fast, db_ref, "backward_weight db, " + name);
+}
+
+}  // namespace conv_test

@@ -1,0 +1,100 @@
+// The float fast path (kernels/conv_direct.hpp) against the reference: shapes chosen to cross
+// its internal boundaries (channel blocks of 32 with remainders, pixel tiles of 14 and 7x2,
+// 16-lane pixel vectors with ragged ends, stride phases, one-channel sides), plus a
+// randomized sweep with larger channel counts and planes than test_conv2d.cpp's. double runs
+// the same cases through the im2col + GEMM path.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "conv_test_util.hpp"
+#include "gan/core/parallel.hpp"
+
+using namespace conv_test;
+
+namespace {
+
+// Scaled-down issue-5 layer shapes and the block / tile boundaries around them.
+std::vector<ConvShape> boundary_cases() {
+  return {
+      make_shape(2, 1, 28, 28, 64, 4, 2, 1),          // shape 1: one input channel, stride 2
+      make_shape(1, 64, 14, 14, 128, 4, 2, 1),        // shape 2: 7-wide output, two-row tiles
+      make_shape(1, 128, 7, 7, 64, 4, 2, 1, 1, 0, true),   // shape 3
+      make_shape(2, 64, 14, 14, 1, 4, 2, 1, 1, 0, true),   // shape 4: one output channel
+      make_shape(1, 35, 28, 28, 33, 3, 1, 1),         // shape 5: 28-wide rows, two tiles of 14
+      make_shape(1, 20, 38, 36, 33, 4, 2, 1),         // shape 6-like: 33 channels = 32 + 1
+      make_shape(1, 96, 6, 6, 48, 4, 2, 1, 1, 0, true),    // shape 7-like: 48 = 32 + 16
+      make_shape(2, 65, 4, 4, 31, 4, 2, 1, 1, 0, true),    // shape 8-like, ragged blocks
+      make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
+      make_shape(1, 3, 35, 37, 5, 5, 2, 2),           // RGB input: pixel vectors, 2x2 phases
+      make_shape(2, 2, 17, 34, 3, 3, 1, 0),           // 32 < OW: second vector block
+      make_shape(1, 33, 9, 30, 2, 3, 2, 1, 1, 1, true),    // transposed to 2 channels: pixel path
+      make_shape(1, 35, 15, 15, 33, 1, 2, 0),         // 1x1 stride 2: not pointwise
+      make_shape(1, 20, 16, 16, 40, 2, 2, 0),         // kernel 2 = stride: one tap per phase
+      make_shape(1, 17, 10, 10, 18, 7, 1, 3),         // k7
+      make_shape(1, 5, 12, 12, 34, 5, 2, 2),          // k5 stride 2, 5 input channels (blocked)
+      make_shape(3, 4, 9, 9, 4, 3, 2, 0, 1, 1, true), // batch 3: uneven over 2 threads
+      make_shape(1, 6, 8, 8, 7, 3, 1, 2, 2),          // dilation 2: im2col fallback for backward
+  };
+}
+
+// Random shapes with channel counts across block boundaries and planes up to 40 wide.
+std::vector<ConvShape> wide_random_cases(bool transposed, int count, std::uint64_t seed) {
+  gan::Rng rng(seed);
+  const std::int64_t channels[] = {1, 2, 3, 4, 16, 31, 33, 47};
+  const std::int64_t kernels[] = {1, 3, 4, 5, 7, 9};
+  auto pick = [&](const std::int64_t* v, std::int64_t n) { return v[rng.randint(0, n)]; };
+  std::vector<ConvShape> out;
+  while (static_cast<int>(out.size()) < count) {
+    const std::int64_t kh = pick(kernels, 6), kw = rng.randint(0, 4) == 0 ? pick(kernels, 6) : kh;
+    const std::int64_t s = rng.randint(1, 3), h = rng.randint(1, transposed ? 20 : 40);
+    const std::int64_t w = rng.randint(1, transposed ? 20 : 40);
+    ConvShape c = make_shape(rng.randint(1, 4), pick(channels, 8), h, w, pick(channels, 8), {kh, kw}, s,
+                             rng.randint(0, std::max(kh, kw) / 2 + 1), 1, transposed ? rng.randint(0, s) : 0,
+                             transposed);
+    c.pad_h = std::min(c.pad_h, kh - 1), c.pad_w = std::min(c.pad_w, kw - 1);
+    if (c.out_h() < 1 || c.out_w() < 1) continue;
+    const double cost = static_cast<double>(c.output_shape().numel()) * c.weight_shape().numel() / c.out_c;
+    if (cost > 1e6) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("conv kernels match the reference across tile and block boundaries", T, float, double) {
+  gan::Rng rng(21);
+  for (const ConvShape& s : boundary_cases()) check_against_reference<T>(s, true, rng);
+}
+
+TEST_CASE_TEMPLATE("conv kernels match the reference on a wide random sweep", T, float, double) {
+  gan::Rng rng(22);
+  int i = 0;
+  for (const ConvShape& s : wide_random_cases(false, 30, 200 + sizeof(T))) check_against_reference<T>(s, ++i % 2, rng);
+}
+
+TEST_CASE_TEMPLATE("conv_transpose kernels match the reference on a wide random sweep", T, float, double) {
+  gan::Rng rng(23);
+  int i = 0;
+  for (const ConvShape& s : wide_random_cases(true, 30, 300 + sizeof(T))) check_against_reference<T>(s, ++i % 2, rng);
+}
+
+TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
+  // 1 and 3 images over 2 threads take the shared-padding schedule, 4 the per-image one.
+  const int before = gan::max_threads();
+  for (int threads : {1, 2, 3}) {
+    gan::set_num_threads(threads);
+    gan::Rng rng(24);
+    for (std::int64_t n : {1, 3, 4}) {
+      INFO("threads ", threads, ", batch ", n);
+      check_against_reference<float>(make_shape(n, 33, 9, 8, 34, 4, 2, 1), true, rng);
+      check_against_reference<float>(make_shape(n, 34, 5, 6, 33, 4, 2, 1, 1, 0, true), true, rng);
+      check_against_reference<float>(make_shape(n, 1, 12, 11, 5, 3, 2, 1), true, rng);
+    }
+  }
+  gan::set_num_threads(before);
+}
