@@ -21,24 +21,12 @@
 #include "gan/core/error.hpp"
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
+#include "gan/data/transforms.hpp"
 #include "gan/data/idx.hpp"
 
 namespace gan::data {
 
 enum class Split { Train, Test };
-
-// How bytes 0..255 map to floats: [0, 1] (v / 255) or [-1, 1] (v / 127.5 - 1, the range of
-// a tanh generator, hence the default).
-enum class PixelRange { ZeroOne, MinusOneOne };
-
-// Converts u8 pixels to floats in `range`. One correctly rounded division per value, so 0
-// and 255 map exactly to the ends of the range and 127.5 would map to 0.
-inline void pixels_to_float(float* dst, const std::uint8_t* src, std::int64_t n, PixelRange range) {
-  if (range == PixelRange::ZeroOne)
-    parallel_for(n, 4, [&](std::int64_t i) { dst[i] = static_cast<float>(src[i]) / 255.0f; });
-  else
-    parallel_for(n, 4, [&](std::int64_t i) { dst[i] = static_cast<float>(2 * src[i] - 255) / 255.0f; });
-}
 
 namespace detail {
 constexpr const char* kPrepareHint =

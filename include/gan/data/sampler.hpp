@@ -52,16 +52,22 @@ class EpochSampler {
   // The dataset indices of the next batch of this epoch, or nullopt when the epoch is
   // exhausted; the sampler has then moved to the next epoch (a new order).
   std::optional<std::vector<std::int64_t>> next_indices() {
-    const std::int64_t remaining = size_ - position_;
-    if (remaining <= 0 || (options_.drop_last && remaining < options_.batch_size)) {
+    auto idx = peek_indices();
+    if (!idx) {
       ++epoch_;
       begin_epoch();
       return std::nullopt;
     }
-    const std::int64_t b = std::min(options_.batch_size, remaining);
-    std::vector<std::int64_t> idx(order_.begin() + position_, order_.begin() + position_ + b);
-    position_ += b;
+    position_ += static_cast<std::int64_t>(idx->size());
     return idx;
+  }
+
+  // The indices next_indices() will return, without taking them (nullopt at an epoch's end).
+  std::optional<std::vector<std::int64_t>> peek_indices() const {
+    const std::int64_t remaining = size_ - position_;
+    if (remaining <= 0 || (options_.drop_last && remaining < options_.batch_size)) return std::nullopt;
+    const std::int64_t b = std::min(options_.batch_size, remaining);
+    return std::vector<std::int64_t>(order_.begin() + position_, order_.begin() + position_ + b);
   }
 
   State state() const { return State{epoch_, position_, epoch_rng_}; }
