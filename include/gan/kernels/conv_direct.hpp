@@ -462,16 +462,21 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   const int group = wgrad_group(kw_n);
   const std::int64_t groups = (ic_n + group - 1) / group, tiles = nb * groups * kh_n;
   const std::int64_t gstride = kh_n * kw_n * kBlock;
-  // Images per chunk so that a chunk's padded input and dy^T stay in cache (~4 MB); a
-  // single image larger than that is reduced a band of output rows at a time.
-  const std::int64_t budget = std::int64_t{1} << 20, per_image = x_image + dy_image;
+  // Images per chunk: each chunk reads and writes the whole accumulator once, each tile
+  // streams the chunk's padded input and dy^T. Small accumulators (<= 2 MB): chunks that stay
+  // in L2 (512 KB). Large ones (DCGAN-64's 512 -> 256 layer: 8 MB): 4 MB chunks, so the
+  // accumulator is touched a few times per call and the chunk streams from L3. A single
+  // image larger than the budget is reduced a band of output rows at a time.
+  const std::int64_t acc_size = nb * ic_n * gstride, per_image = x_image + dy_image;
+  const std::int64_t budget = acc_size <= (std::int64_t{1} << 19) ? std::int64_t{1} << 17 : std::int64_t{1} << 20;
   const std::int64_t chunk = std::clamp<std::int64_t>(budget / per_image, 1, std::max<std::int64_t>(s.n, 1));
   const std::int64_t band = chunk == 1 ? std::clamp<std::int64_t>(oh * budget / per_image, 1, oh) : oh;
   Tensor<float> xbuf = Tensor<float>::empty(Shape{chunk * x_image});
   Tensor<float> dbuf = Tensor<float>::empty(Shape{chunk * dy_image});
-  Tensor<float> acc = Tensor<float>::zeros(Shape{nb * ic_n * gstride});
+  Tensor<float> acc = Tensor<float>::zeros(Shape{acc_size});
   const WgradGeom geom{x_image, plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
   const int threads = team_size();
+  (void)threads;  // used by the OpenMP pragma only
   const std::int64_t x_plane = s.in_h * s.in_w;
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
