@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs dependencies, then
-#   1. Release build (-O3 -march=native) of the library, tests and examples; runs every ctest
-#      test: unit tests, header hygiene, CMake consumer projects.
+#   1. Release build (-O3 -march=native) of the library, tests, examples and benchmarks; runs
+#      every ctest test: unit tests, header hygiene, CMake consumer projects, benchmark smoke
+#      runs (label bench, a few seconds; scripts/bench.sh does the real measurement).
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build (Debug, -O0 -g1) of the unit tests;
 #      runs them.
 # Usage: bash scripts/test.sh [--no-sanitize]
@@ -37,7 +38,7 @@ bash scripts/install_deps.sh
 
 step "Release: configure + build ($build_root/release, -j$jobs)"
 cmake -S . -B "$build_root/release" -DCMAKE_BUILD_TYPE=Release \
-  -DGAN_BUILD_TESTS=ON -DGAN_BUILD_EXAMPLES=ON
+  -DGAN_BUILD_TESTS=ON -DGAN_BUILD_EXAMPLES=ON -DGAN_BUILD_BENCHMARKS=ON
 cmake --build "$build_root/release" --parallel "$jobs"
 
 step "Release: ctest"

@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""Merges one scripts/bench.sh run (Google Benchmark JSON of gan, JSON lines of
+torch_reference.py as shipped and in its best configuration) into docs/performance.md.
+Only numbers from that run appear; nothing is estimated."""
+import argparse
+import json
+import os
+import re
+
+LARGE = [2, 3, 5, 6, 7, 8]  # the shapes with a >= 75% of peak target
+SHAPE_TEXT = {
+    1: "conv 1->64, 28x28, N=64",
+    2: "conv 64->128, 14x14, N=64",
+    3: "convT 128->64, 7->14, N=64",
+    4: "convT 64->1, 14->28, N=64",
+    5: "conv 64->64, 28x28 k3 s1, N=64",
+    6: "conv 64->128, 128->64, N=1",
+    7: "convT 1024->256, 16->32, N=1",
+    8: "convT 512->256, 8->16, N=64",
+    9: "conv 1->64, 33x33 k9 s1 p4, N=16",
+}
+PASSES = ["fwd", "bwd_data", "bwd_weight"]
+
+
+def gbench_medians(path):
+    """{(name without aggregate suffix): entry} for the median aggregates of a benchmark JSON."""
+    with open(path) as f:
+        data = json.load(f)
+    out = {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            out[b["run_name"]] = b
+    return data.get("context", {}), out
+
+
+def torch_rows(path):
+    rows = {}
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            if r["kind"] == "conv":
+                rows[("conv", r["shape"], r["pass"], r["threads"])] = r["gflops"]
+            elif r["kind"] == "train":
+                rows[("train", r["threads"])] = r["images_per_s"]
+    return rows
+
+
+def fmt(v, digits=1):
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--command", required=True)
+    ap.add_argument("--cpu", default="")
+    ap.add_argument("--load-before", default="")
+    ap.add_argument("--load-after", default="")
+    ap.add_argument("--repeats", default="")
+    a = ap.parse_args()
+
+    _, peak = gbench_medians(os.path.join(a.raw, "peak.json"))
+    _, conv = gbench_medians(os.path.join(a.raw, "conv.json"))
+    _, train = gbench_medians(os.path.join(a.raw, "train.json"))
+    shipped = torch_rows(os.path.join(a.raw, "torch_shipped.jsonl"))
+    best = torch_rows(os.path.join(a.raw, "torch_best.jsonl"))
+    threads_list = [1, 2]
+    peak_g = {t: peak.get(f"fma_peak/threads:{t}/real_time", {}).get("GFLOPs") for t in threads_list}
+
+    ours = {}
+    faults = {}
+    for name, b in conv.items():
+        m = re.match(r"shape(\d+)_[^/]+/(\w+)/threads:(\d+)/real_time", name)
+        if m:
+            key = (int(m.group(1)), m.group(2), int(m.group(3)))
+            ours[key] = b.get("GFLOPs")
+            faults[key] = b.get("minflt")
+
+    lines = []
+    w = lines.append
+    w("# Performance: gan vs PyTorch CPU")
+    w("")
+    w("Written by `scripts/bench.sh` from one run; every number below was measured in that run.")
+    w("")
+    w(f"- Machine: {a.cpu}, {os.cpu_count()} logical CPUs (a VM shared with other jobs).")
+    w(f"- Load average (1, 5, 15 min) before the run: {a.load_before}; after: {a.load_after}.")
+    w(f"- Command: `{a.command}`")
+    w(f"- Medians over {a.repeats} repetitions. GFLOP/s = 2 x multiply-adds of the layer (all taps,"
+      " padding included) / seconds, the same count for every pass; backward-weight includes the bias"
+      " gradient. PyTorch best = the better of PyTorch as shipped and PyTorch with"
+      " `GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432"
+      " OMP_WAIT_POLICY=passive`; ratio = ours / PyTorch best.")
+    w(f"- Measured FMA peak (benchmarks/bench_peak.cpp): {fmt(peak_g[1])} GFLOP/s on 1 thread,"
+      f" {fmt(peak_g[2])} on 2 threads.")
+    w("")
+    misses_ratio, misses_peak, misses_scale = [], [], []
+    for t in threads_list:
+        w(f"## Layer passes, {t} thread{'s' if t > 1 else ''}")
+        w("")
+        w("| shape | pass | ours GFLOP/s | PyTorch shipped | PyTorch best | ratio | ours % of peak | minflt/iter |")
+        w("|---|---|---:|---:|---:|---:|---:|---:|")
+        for sid in range(1, 10):
+            for p in PASSES:
+                o = ours.get((sid, p, t))
+                ts, tb = shipped.get(("conv", sid, p, t)), best.get(("conv", sid, p, t))
+                tbest = max([v for v in (ts, tb) if v is not None], default=None)
+                ratio = o / tbest if (o and tbest) else None
+                pct = 100 * o / peak_g[t] if (o and peak_g[t]) else None
+                w(f"| {sid}: {SHAPE_TEXT[sid]} | {p} | {fmt(o)} | {fmt(ts)} | {fmt(tb)} | {fmt(ratio, 2)} |"
+                  f" {fmt(pct, 0)} | {fmt(faults.get((sid, p, t)), 1)} |")
+                if ratio is not None and ratio < 1:
+                    misses_ratio.append(f"shape {sid} {p} at {t} thread(s): {ratio:.2f}")
+                if sid in LARGE and pct is not None and pct < 75:
+                    misses_peak.append(f"shape {sid} {p} at {t} thread(s): {pct:.0f}%")
+        w("")
+    w("## Scaling, 2 threads / 1 thread (ours)")
+    w("")
+    w("| shape | fwd | bwd_data | bwd_weight |")
+    w("|---|---:|---:|---:|")
+    for sid in range(1, 10):
+        cells = []
+        for p in PASSES:
+            o1, o2 = ours.get((sid, p, 1)), ours.get((sid, p, 2))
+            sc = o2 / o1 if (o1 and o2) else None
+            cells.append(fmt(sc, 2))
+            if sid in LARGE and sc is not None and sc < 1.8:
+                misses_scale.append(f"shape {sid} {p}: {sc:.2f}x")
+        w(f"| {sid} | " + " | ".join(cells) + " |")
+    w("")
+    w("## DCGAN-MNIST training step (batch 64, images/s)")
+    w("")
+    w("| threads | ours | PyTorch shipped | PyTorch best | ratio | ours minflt/step |")
+    w("|---:|---:|---:|---:|---:|---:|")
+    train_ratio = {}
+    for t in threads_list:
+        b = train.get(f"dcgan_step/threads:{t}/real_time", {})
+        o = b.get("images_per_s")
+        ts, tb = shipped.get(("train", t)), best.get(("train", t))
+        tbest = max([v for v in (ts, tb) if v is not None], default=None)
+        ratio = o / tbest if (o and tbest) else None
+        train_ratio[t] = ratio
+        w(f"| {t} | {fmt(o)} | {fmt(ts)} | {fmt(tb)} | {fmt(ratio, 2)} | {fmt(b.get('minflt'), 1)} |")
+    w("")
+    w("## Targets of issue 5 in this run")
+    w("")
+    w(f"- ratio >= 1.0 on every row: {'met' if not misses_ratio else 'missed on ' + str(len(misses_ratio)) + ' rows'}"
+      + ("" if not misses_ratio else ": " + "; ".join(misses_ratio)))
+    w(f"- >= 75% of peak on shapes 2, 3, 5, 6, 7, 8: {'met' if not misses_peak else 'missed on ' + str(len(misses_peak)) + ' rows'}"
+      + ("" if not misses_peak else ": " + "; ".join(misses_peak)))
+    tr = [f"{t} thread(s): {train_ratio[t]:.2f}x" for t in threads_list if train_ratio.get(t)]
+    ok = all(train_ratio.get(t) and train_ratio[t] >= 1.5 for t in threads_list)
+    w(f"- training step >= 1.5x PyTorch best: {'met' if ok else 'missed'} ({'; '.join(tr)})")
+    w(f"- 2 threads >= 1.8x 1 thread on the large shapes: {'met' if not misses_scale else 'missed on ' + str(len(misses_scale)) + ' rows'}"
+      + ("" if not misses_scale else ": " + "; ".join(misses_scale)))
+    w("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance_notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            w(f.read().rstrip())
+        w("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()

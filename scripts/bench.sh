@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs gan's benchmarks (benchmarks/, Google Benchmark) and the same layers and training step
+# in PyTorch CPU (benchmarks/torch_reference.py, Debian python3-torch) side by side, at 1 and 2
+# threads, and writes docs/performance.md from that one run:
+#   1. Release build of gan_bench_{peak,conv,train} (-O3 -march=native) in BUILD_DIR.
+#   2. gan: FMA peak probe, 9 shapes x 3 passes, DCGAN-MNIST step; medians over REPEATS.
+#   3. PyTorch as shipped, then in its best configuration (glibc malloc keeps freed memory,
+#      OMP_WAIT_POLICY=passive); the report compares with the better of the two per row.
+# The machine should be idle: the script prints the load average before and after and the
+# report records both. Raw results stay in BUILD_DIR/bench-results/.
+# Usage: bash scripts/bench.sh [--quick]     (--quick: 2 repetitions, short blocks)
+# Environment: BUILD_DIR (default build-bench), JOBS (default 2), REPEATS (default 5),
+#   MIN_TIME (seconds per timed block, default 0.3), OUT (default docs/performance.md).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+repeats=${REPEATS:-5}
+min_time=${MIN_TIME:-0.3}
+for arg in "$@"; do
+  case "$arg" in
+    --quick) repeats=2; min_time=0.05 ;;
+    -h|--help) sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "bench.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+build=${BUILD_DIR:-build-bench}
+out=${OUT:-docs/performance.md}
+export PATH="/usr/bin:/bin:$PATH"   # Debian's python3 (python3-torch) and toolchain first
+unset OMP_NUM_THREADS               # each side sets its thread count per measurement
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_BUILD_BENCHMARKS=ON -DGAN_BUILD_TESTS=OFF \
+  -DGAN_BUILD_EXAMPLES=OFF -DGAN_INSTALL=OFF > /dev/null
+cmake --build "$build" --parallel "${JOBS:-2}" --target gan_bench_peak gan_bench_conv gan_bench_train
+
+raw=$build/bench-results
+mkdir -p "$raw"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before: $load_before"
+gbench=(--benchmark_repetitions="$repeats" --benchmark_report_aggregates_only=true
+        --benchmark_min_time="$min_time" --benchmark_out_format=json)
+for b in peak conv train; do
+  echo "== gan_bench_$b"
+  "$build/benchmarks/gan_bench_$b" "${gbench[@]}" --benchmark_out="$raw/$b.json"
+done
+torch_args=(--threads 1 2 --repeats "$repeats" --min-time "$min_time")
+echo "== PyTorch as shipped"
+/usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" | tee "$raw/torch_shipped.jsonl"
+echo "== PyTorch best configuration"
+GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432 \
+  OMP_WAIT_POLICY=passive /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" |
+  tee "$raw/torch_best.jsonl"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average after: $load_after"
+
+cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+cmd="bash scripts/bench.sh $*"
+/usr/bin/python3 benchmarks/make_report.py --raw "$raw" --out "$out" --command "${cmd% }" --cpu "$cpu" \
+  --load-before "$load_before" --load-after "$load_after" --repeats "$repeats"
