@@ -84,7 +84,8 @@ inline void pixel_tiles(std::vector<PixTile>& out, std::int64_t h, std::int64_t 
     }
 }
 
-// dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it.
+// dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it. Plain
+// loops: rows are short (7 to 130 floats), where library calls cost more than the copy.
 inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hp, std::int64_t wp,
                       std::int64_t top, std::int64_t left) {
   const std::int64_t c0 = std::clamp<std::int64_t>(left, 0, wp), c1 = std::clamp<std::int64_t>(left + w, c0, wp);
@@ -92,19 +93,58 @@ inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t
     float* d = dst + r * wp;
     const std::int64_t ih = r - top;
     if (ih < 0 || ih >= h || c1 == c0) {
-      std::fill(d, d + wp, 0.f);
+      for (std::int64_t c = 0; c < wp; ++c) d[c] = 0.f;
       continue;
     }
-    std::fill(d, d + c0, 0.f);
-    std::copy(src + ih * w + (c0 - left), src + ih * w + (c1 - left), d + c0);
-    std::fill(d + c1, d + wp, 0.f);
+#if GAN_CONV_AVX512
+    if (kLanes == 16) {  // masked loads read only [c0, c1) and zero the rest of each 16
+      const float* srow = src + ih * w;
+      for (std::int64_t c = 0; c < wp; c += 16)
+        _mm512_mask_storeu_ps(d + c, lane_range(0, wp - c),
+                              _mm512_maskz_loadu_ps(lane_range(c0 - c, c1 - c), srow + (c - left)));
+      continue;
+    }
+#endif
+    const float* srow = src + ih * w + (c0 - left);  // column c0 of the padded row
+    for (std::int64_t c = 0; c < c0; ++c) d[c] = 0.f;
+    for (std::int64_t c = c0; c < c1; ++c) d[c] = srow[c - c0];
+    for (std::int64_t c = c1; c < wp; ++c) d[c] = 0.f;
   }
+}
+
+// Phase planes of a zero-padded plane: dst[py][px][i][j] = src[i*sh + py - top][j*sw + px - left]
+// (0 outside src) for i < hq, j < wq, py < sh, px < sw; each plane hq*wq floats.
+inline void split_phases(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hq,
+                         std::int64_t wq, std::int64_t sh, std::int64_t sw, std::int64_t top, std::int64_t left) {
+  for (std::int64_t py = 0; py < sh; ++py)
+    for (std::int64_t px = 0; px < sw; ++px) {
+      // Columns j with 0 <= j*sw + px - left < w.
+      const std::int64_t first = left - px, last = w - 1 + left - px;
+      const std::int64_t j0 = std::clamp<std::int64_t>(first <= 0 ? 0 : (first + sw - 1) / sw, 0, wq);
+      const std::int64_t j1 = std::clamp<std::int64_t>(last < 0 ? 0 : last / sw + 1, j0, wq);
+      float* d = dst + (py * sw + px) * hq * wq;
+      for (std::int64_t i = 0; i < hq; ++i, d += wq) {
+        const std::int64_t ih = i * sh + py - top;
+        if (ih < 0 || ih >= h) {
+          for (std::int64_t j = 0; j < wq; ++j) d[j] = 0.f;
+          continue;
+        }
+        const float* srow = src + ih * w + (j0 * sw + px - left);  // column j0 of this phase
+        for (std::int64_t j = 0; j < j0; ++j) d[j] = 0.f;
+        for (std::int64_t j = j0; j < j1; ++j) d[j] = srow[(j - j0) * sw];
+        for (std::int64_t j = j1; j < wq; ++j) d[j] = 0.f;
+      }
+    }
 }
 
 // Writes a finished tile (pixels x kBlock lanes) to dst(c, i, j) = dst[c*chan + i*row + j*col]
 // for the first `channels` lanes: = tile + bias, or += when accumulating.
 inline void store_tile(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const float* tile,
                        const PixTile& pt, std::int64_t channels, const float* bias, bool accumulate) {
+#if GAN_CONV_AVX512
+  if (kLanes == 16 && (col == 1 || col == 2))
+    return store_tile_avx512(dst, chan, row, col, tile, pt.rows, pt.cols, channels, bias, accumulate);
+#endif
   for (std::int64_t c = 0; c < channels; ++c) {
     const float bv = bias ? bias[c] : 0.f;
     float* dc = dst + c * chan;
@@ -200,19 +240,8 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
   const std::int64_t nblk = static_cast<std::int64_t>(blks.size());
   for_padded_images(
       threads, s.n, ic_n, chan, ncb * nblk,
-      [&](float* dst, std::int64_t n, std::int64_t c) {  // phase planes: dst[py][px][i][j] = x[i*sh + py - ph][j*sw + px - pw]
-        const float* src = x + (n * ic_n + c) * h * wd;
-        for (std::int64_t py = 0; py < sh; ++py)
-          for (std::int64_t px = 0; px < sw; ++px) {
-            float* d = dst + (py * sw + px) * phase;
-            for (std::int64_t i = 0; i < hq; ++i) {
-              const std::int64_t ih = i * sh + py - s.pad_h;
-              for (std::int64_t j = 0; j < wq; ++j) {
-                const std::int64_t iw = j * sw + px - s.pad_w;
-                d[i * wq + j] = (ih >= 0 && ih < h && iw >= 0 && iw < wd) ? src[ih * wd + iw] : 0.f;
-              }
-            }
-          }
+      [&](float* dst, std::int64_t n, std::int64_t c) {
+        split_phases(dst, x + (n * ic_n + c) * h * wd, h, wd, hq, wq, sh, sw, s.pad_h, s.pad_w);
         std::fill(dst + chan - kPixSlack, dst + chan, 0.f);
       },
       [&](std::int64_t n, const float* xq, std::int64_t item) {
@@ -227,10 +256,9 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
           for (int r = 0; r < bk.rows; ++r) {
             float* d = y + ((n * oc_n + oc) * oh + bk.row + r) * ow + bk.col;
             const float* t = tile + (c * bk.rows + r) * bk.vb * kLanes;
-            if (accumulate)
-              for (int l = 0; l < bk.cols; ++l) d[l] += t[l] + bv;
-            else
-              for (int l = 0; l < bk.cols; ++l) d[l] = t[l] + bv;
+            for (int v = 0; v < bk.vb; ++v)
+              store_lanes(d + v * kLanes, Vec::load_aligned(t + v * kLanes) + Vec(bv),
+                          std::min(kLanes, bk.cols - v * kLanes), accumulate);
           }
         }
       });
@@ -271,7 +299,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
         pad_plane(dst, x + (n * ic_n + c) * s.in_h * s.in_w, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
       },
       [&](std::int64_t n, const float* xp, std::int64_t item) {
-        alignas(64) float tile[kMaxPix * kBlock];
+        alignas(64) float tile[kTileRows * kBlock];
         const std::int64_t ob = item / nt;
         const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
         conv_tile_fn(pt.rows, pt.cols, static_cast<int>(s.stride_w))(
@@ -376,7 +404,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
         pad_plane(dst, dy + (n * oc_n + c) * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
       },
       [&](std::int64_t n, const float* dyp, std::int64_t i) {
-        alignas(64) float tile[kMaxPix * kBlock];
+        alignas(64) float tile[kTileRows * kBlock];
         const Item& it = items[static_cast<std::size_t>(i)];
         const std::size_t ph = static_cast<std::size_t>(it.phase);
         const Phase& p = plan.phases[ph];
@@ -496,6 +524,24 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
         const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
         const float* src = dy + ((n0 + n) * oc_n) * pix;
         float* dst = dbuf.data() + n * dy_image + oc0;
+#if GAN_CONV_AVX512
+        if (kLanes == 16) {  // 16x16 blocks through registers
+          for (std::int64_t q0 = 0; q0 < pix; q0 += 16) {
+            const __mmask16 mq = lane_range(0, pix - q0);
+            for (int half = 0; half < kBlock; half += 16) {
+              __m512 r[16];
+              for (int k = 0; k < 16; ++k) {
+                const std::int64_t oc = oc0 + half + k;
+                r[k] = oc < oc_n ? _mm512_maskz_loadu_ps(mq, src + oc * pix + q0) : _mm512_setzero_ps();
+              }
+              transpose16(r);
+              for (std::int64_t j = 0; j < std::min<std::int64_t>(16, pix - q0); ++j)
+                _mm512_store_ps(dst + (q0 + j) * ocp + half, r[j]);
+            }
+          }
+          continue;
+        }
+#endif
         for (std::int64_t q0 = 0; q0 < pix; q0 += 16)
           for (std::int64_t l = 0; l < kBlock; ++l) {
             const std::int64_t oc = oc0 + l, q1 = std::min(pix, q0 + 16);

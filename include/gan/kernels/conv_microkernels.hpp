@@ -172,6 +172,109 @@ inline WgradTileFn wgrad_tile_fn(std::int64_t kw, int group) {
 // compute garbage that is never stored; sources carry kPixSlack readable floats at the end.
 
 inline constexpr int kRegs = kLanes >= 16 ? 32 : 16;
+
+// Rows of a tile buffer: kMaxPix pixels, rounded up to the 16 rows the AVX-512 transpose reads.
+inline constexpr int kTileRows = kMaxPix < 16 ? 16 : kMaxPix;
+
+#if defined(__AVX512F__)
+// The AVX-512 data movement of the epilogues and reorders (a 16x16 transpose takes 64
+// shuffles instead of 256 scalar moves). xsimd 8 has no transpose, so these name the
+// intrinsics directly; every caller keeps a plain-loop path for other ISAs.
+#define GAN_CONV_AVX512 1
+
+// In place: r[c] lane j = old r[j] lane c.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+    t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
+    t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+    t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+    r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+    r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
+  }
+}
+
+// Lanes [lo, hi) of 16.
+inline __mmask16 lane_range(std::int64_t lo, std::int64_t hi) {
+  lo = lo < 0 ? 0 : (lo > 16 ? 16 : lo), hi = hi < 0 ? 0 : (hi > 16 ? 16 : hi);
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+inline void masked_put(float* d, __mmask16 m, __m512 v, bool accumulate) {
+  if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, d));
+  _mm512_mask_storeu_ps(d, m, v);
+}
+
+// The blocked epilogue for destination column strides 1 and 2: tile (kTileRows x kBlock,
+// rows * cols <= 16 valid pixels p = i*cols + j) to dst[c*chan + i*row + j*col], channels
+// c < channels, = or += (tile + bias[c]).
+inline void store_tile_avx512(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const float* tile,
+                              int rows, int cols, std::int64_t channels, const float* bias, bool accumulate) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const int n0 = cols < 8 ? cols : 8, n1 = cols - n0;  // stride 2: pixels 0-7 and 8-15
+  const __mmask16 m1 = lane_range(0, cols), even0 = static_cast<__mmask16>(0x5555u & ((1u << (2 * n0)) - 1u));
+  const __mmask16 even1 = static_cast<__mmask16>(0x5555u & ((1u << (2 * n1)) - 1u));
+  for (int h = 0; h * 16 < channels; ++h) {
+    __m512 r[16];
+    for (int j = 0; j < 16; ++j) r[j] = _mm512_load_ps(tile + j * kBlock + h * 16);
+    transpose16(r);
+    const int nc = static_cast<int>(channels - h * 16 < 16 ? channels - h * 16 : 16);
+    for (int c = 0; c < nc; ++c) {
+      __m512 v = r[c];
+      if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[h * 16 + c]));
+      float* dc = dst + (h * 16 + c) * chan;
+      for (int i = 0; i < rows; ++i) {
+        const __m512 vi = i == 0 ? v : _mm512_permutexvar_ps(_mm512_add_epi32(iota, _mm512_set1_epi32(i * cols)), v);
+        float* d = dc + i * row;
+        if (col == 1) {
+          masked_put(d, m1, vi, accumulate);
+        } else {
+          masked_put(d, even0, _mm512_maskz_expand_ps(0x5555, vi), accumulate);
+          if (n1 > 0) masked_put(d + 16, even1, _mm512_maskz_expand_ps(0x5555, _mm512_shuffle_f32x4(vi, vi, 0xEE)), accumulate);
+        }
+      }
+    }
+  }
+}
+#else
+#define GAN_CONV_AVX512 0
+#endif
+
+// d[0, n) = v[0, n) (+= when accumulate) for 0 < n <= kLanes, touching nothing past d + n:
+// one masked load/store on AVX-512, a lane loop elsewhere.
+inline void store_lanes(float* d, const Vec& v, int n, bool accumulate) {
+#if defined(__AVX512F__)
+  if constexpr (kLanes == 16) {
+    const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
+    __m512 r = v;
+    if (accumulate) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, d));
+    _mm512_mask_storeu_ps(d, m, r);
+    return;
+  }
+#endif
+  alignas(64) float t[kLanes];
+  v.store_aligned(t);
+  if (accumulate)
+    for (int l = 0; l < n; ++l) d[l] += t[l];
+  else
+    for (int l = 0; l < n; ++l) d[l] = t[l];
+}
 inline constexpr int kPixSlack = 2 * kLanes;
 
 template <int CO, int RA, int VB>
