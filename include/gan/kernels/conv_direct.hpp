@@ -375,12 +375,17 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     const Phase& p = plan.phases[ph];
     float* d = wbuf.data() + w_off[ph];
     const std::int64_t taps = p.th * p.tw;
+    const std::int64_t kk = s.kernel_h * s.kernel_w;
     parallel_items(threads, nb * oc_n, [&](std::int64_t i) {
-      const std::int64_t ib = i / oc_n, oc = i % oc_n;
-      for (std::int64_t t = 0; t < taps; ++t)
-        for (std::int64_t l = 0; l < kBlock; ++l) {
-          const std::int64_t ic = ib * kBlock + l;
-          d[(i * taps + t) * kBlock + l] = ic < ic_n ? phase_weight(w, s, p, t, oc, ic) : 0.f;
+      const std::int64_t ib = i / oc_n, oc = i % oc_n, lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
+      for (std::int64_t th = 0, t = 0; th < p.th; ++th)
+        for (std::int64_t tw = 0; tw < p.tw; ++tw, ++t) {
+          // w[oc, ib*kBlock + l, kh, kw]: consecutive lanes are KH*KW apart.
+          const float* src = w + ((oc * ic_n + ib * kBlock) * s.kernel_h + p.kh0 + s.stride_h * th) * s.kernel_w +
+                             p.kw0 + s.stride_w * tw;
+          float* dst = d + (i * taps + t) * kBlock;
+          for (std::int64_t l = 0; l < lanes; ++l) dst[l] = src[l * kk];
+          for (std::int64_t l = lanes; l < kBlock; ++l) dst[l] = 0.f;
         }
     });
   }
@@ -569,20 +574,42 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
 #pragma omp for schedule(static)
 #endif
     for (std::int64_t oc = 0; oc < oc_n; ++oc) {
+      const std::int64_t kn = ic_n * kh_n * kw_n;
       const float* a = acc.data() + (oc / kBlock) * ic_n * gstride + oc % kBlock;
-      float* d = dw + oc * ic_n * kh_n * kw_n;
-      for (std::int64_t k = 0; k < ic_n * kh_n * kw_n; ++k) d[k] += a[k * kBlock];
+      float* d = dw + oc * kn;
+#if GAN_CONV_AVX512
+      if (kLanes == 16) {  // 16 lanes (output channels) x 16 k at a time, transposed in registers
+        if (oc % 16 != 0) continue;  // one iteration per group of 16 channels
+        const std::int64_t lanes = std::min<std::int64_t>(16, oc_n - oc);
+        for (std::int64_t k0 = 0; k0 < kn; k0 += 16) {
+          __m512 r[16];
+          for (int j = 0; j < 16; ++j) r[j] = k0 + j < kn ? _mm512_load_ps(a + (k0 + j) * kBlock) : _mm512_setzero_ps();
+          transpose16(r);
+          const __mmask16 m = lane_range(0, kn - k0);
+          for (std::int64_t c = 0; c < lanes; ++c) masked_put(d + c * kn + k0, m, r[c], true);
+        }
+        continue;
+      }
+#endif
+      for (std::int64_t k = 0; k < kn; ++k) d[k] += a[k * kBlock];
     }
   }
 }
 
-// db[c] += sum of dy[n, c, :, :] over images and pixels; dy: (N, C, plane).
+// db[c] += sum of dy[n, c, :, :] over images and pixels; dy: (N, C, plane). Four vector
+// accumulators per plane: a scalar sum would wait on the add latency for every element.
 inline void bias_grad(float* db, const float* dy, std::int64_t n, std::int64_t c, std::int64_t plane) {
+  const std::int64_t vec_end = plane - plane % (4 * kLanes);
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t oc = 0; oc < c; ++oc) {
       const float* row = dy + (i * c + oc) * plane;
-      float sum = 0.f;
-      for (std::int64_t p = 0; p < plane; ++p) sum += row[p];
+      Vec a0(0.f), a1(0.f), a2(0.f), a3(0.f);
+      for (std::int64_t p = 0; p < vec_end; p += 4 * kLanes) {
+        a0 += Vec::load_unaligned(row + p), a1 += Vec::load_unaligned(row + p + kLanes);
+        a2 += Vec::load_unaligned(row + p + 2 * kLanes), a3 += Vec::load_unaligned(row + p + 3 * kLanes);
+      }
+      float sum = simd::hsum((a0 + a1) + (a2 + a3));
+      for (std::int64_t p = vec_end; p < plane; ++p) sum += row[p];
       db[oc] += sum;
     }
 }

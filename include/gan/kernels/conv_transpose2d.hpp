@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "gan/core/error.hpp"
 #include "gan/kernels/conv2d.hpp"
@@ -55,6 +56,7 @@ void conv_transpose2d_backward_weight(T* dw, T* db, const T* dy, const T* x, con
   if (!db) return;
   // The conv's bias gradient would sum x; ours sums dy over batch and pixels.
   const std::int64_t plane = s.out_h() * s.out_w();
+  if constexpr (std::is_same_v<T, float>) return direct::bias_grad(db, dy, s.n, s.out_c, plane);
   for (std::int64_t n = 0; n < s.n; ++n)
     for (std::int64_t oc = 0; oc < s.out_c; ++oc) {
       const T* row = dy + (n * s.out_c + oc) * plane;
