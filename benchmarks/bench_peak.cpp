@@ -1,11 +1,16 @@
 // FMA peak probe: each thread runs independent chains of fused multiply-adds on full
 // registers of the default xsimd arch (what the conv kernels use), enough chains to hide
 // the FMA latency on two pipes. GFLOPs is the machine's practical fp32 peak for "% of peak".
+// Also the conv micro-kernels alone on L1-resident data (one thread): how close the inner
+// loops get to that peak, so the gap in bench_conv is the reorders, epilogues and memory.
+// The micro-kernel rate is per CPU second (Google Benchmark's default for kIsRate).
 
 #include <cstdint>
 
 #include "bench_util.hpp"
 #include "gan/config.hpp"
+#include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_microkernels.hpp"
 #include "gan/kernels/simd.hpp"
 
 namespace {
@@ -38,6 +43,36 @@ void fma_peak(benchmark::State& state) {
   state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(fma_peak)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// A forward tile (14 pixels x 32 channels, 64 input channels x 16 taps) and a weight-gradient
+// tile (32 channels x 3 channels x 4 taps over 49 pixels), both as in shape 2.
+void microkernel(benchmark::State& state) {
+  namespace d = gan::kernels::direct;
+  gan::set_num_threads(1);
+  const bool wgrad = state.range(0) == 1;
+  const int R = 64, T = 16;
+  const std::int64_t wp = 16, plane = wp * wp;
+  gan::Tensor<float> src = gan::Tensor<float>::full(gan::Shape{R * plane + 64}, 0.5f);
+  gan::Tensor<float> w = gan::Tensor<float>::full(gan::Shape{R * T * d::kBlock}, 1e-3f);
+  gan::Tensor<float> out = gan::Tensor<float>::zeros(gan::Shape{R * T * d::kBlock});
+  gan::Tensor<float> dyt = gan::Tensor<float>::full(gan::Shape{49 * 4 * d::kBlock}, 0.1f);
+  std::int64_t tap[16];
+  for (int t = 0; t < T; ++t) tap[t] = (t / 4) * wp + t % 4;
+  const d::WgradGeom g{R * plane, plane, wp, 49 * 4 * d::kBlock, 4 * d::kBlock, 7, 2, 2};
+  double flops = 0;
+  for (auto _ : state) {
+    if (wgrad) {
+      d::wgrad_tile_fn(4, 3)(out.data(), T * d::kBlock, src.data(), dyt.data(), g, 1, 0, 7);
+      flops += 2.0 * 49 * 12 * d::kBlock;
+    } else {
+      d::conv_tile_fn(1, d::kMaxPix, 1)(out.data(), src.data(), plane, 2 * wp, R, tap, T, w.data());
+      flops += 2.0 * R * T * d::kMaxPix * d::kBlock;
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(microkernel)->ArgName("wgrad")->Arg(0)->Arg(1);
 
 }  // namespace
 

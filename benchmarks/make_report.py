@@ -97,7 +97,11 @@ def main():
       " `GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432"
       " OMP_WAIT_POLICY=passive`; ratio = ours / PyTorch best.")
     w(f"- Measured FMA peak (benchmarks/bench_peak.cpp): {fmt(peak_g[1])} GFLOP/s on 1 thread,"
-      f" {fmt(peak_g[2])} on 2 threads.")
+      f" {fmt(peak_g[2])} on 2 threads (wall clock, like every other number here).")
+    mk_f = peak.get("microkernel/wgrad:0", {}).get("GFLOPs")
+    mk_w = peak.get("microkernel/wgrad:1", {}).get("GFLOPs")
+    w(f"- The conv micro-kernels alone on L1-resident data, 1 thread, per CPU second (bench_peak"
+      f" `microkernel`): forward tile {fmt(mk_f)} GFLOP/s, weight-gradient tile {fmt(mk_w)} GFLOP/s.")
     w("")
     misses_ratio, misses_peak, misses_scale = [], [], []
     for t in threads_list:
