@@ -4,7 +4,8 @@
   /usr/bin/python3 scripts/e1_report.py RUN_DIR [RUN_DIR ...] [--labels a,b] [--x train_cpu_seconds]
                                         [--plot curves.png] [--modes modes.png]
 
-Each RUN_DIR holds the metrics.csv of examples/dcgan (with --classifier). Prints a markdown
+Each RUN_DIR holds the metrics.csv of examples/dcgan (with --classifier); a path ending in .csv
+is read directly (e.g. the copies in docs/experiments/dcgan/). Prints a markdown
 table: final IS / FD, their ratios to the real-test ceiling and the real-halves floor, and
 the first training time at which IS >= 90% of the ceiling, FD <= 10x the floor, and both.
 --plot draws IS and FD against --x with the two bars; --modes draws the class shares over
@@ -39,8 +40,8 @@ def main():
     ap.add_argument("--plot")
     ap.add_argument("--modes")
     a = ap.parse_args()
-    labels = a.labels.split(",") if a.labels else [os.path.basename(r.rstrip("/")) for r in a.runs]
-    data = [read(os.path.join(r, "metrics.csv")) for r in a.runs]
+    labels = a.labels.split(",") if a.labels else [os.path.basename(r.rstrip("/")).removesuffix(".csv") for r in a.runs]
+    data = [read(r if r.endswith(".csv") else os.path.join(r, "metrics.csv")) for r in a.runs]
     print(f"| run | steps | wall s | CPU s | IS (ceiling) | IS / ceiling | FD (floor) | FD / floor | classes | "
           f"IS >= 90% at {a.x} | FD <= 10x at | both at |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
