@@ -182,30 +182,39 @@ inline constexpr int kTileRows = kMaxPix < 16 ? 16 : kMaxPix;
 // intrinsics directly; every caller keeps a plain-loop path for other ISAs.
 #define GAN_CONV_AVX512 1
 
+// GCC 12's unmasked unpack/shuffle/permute intrinsics start from _mm512_undefined_ps() and
+// trip -Wuninitialized once inlined; the masked forms with an explicit source do not.
+inline __m512 unpacklo(__m512 a, __m512 b) { return _mm512_mask_unpacklo_ps(a, 0xFFFF, a, b); }
+inline __m512 unpackhi(__m512 a, __m512 b) { return _mm512_mask_unpackhi_ps(a, 0xFFFF, a, b); }
+template <int Imm>
+__m512 shuffle(__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, 0xFFFF, a, b, Imm); }
+template <int Imm>
+__m512 shuffle_f32x4(__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, Imm); }
+
 // In place: r[c] lane j = old r[j] lane c.
 inline void transpose16(__m512 r[16]) {
   __m512 t[16];
   for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i] = unpacklo(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = unpackhi(r[2 * i], r[2 * i + 1]);
   }
   for (int i = 0; i < 4; ++i) {
-    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 0] = shuffle<_MM_SHUFFLE(1, 0, 1, 0)>(t[4 * i + 0], t[4 * i + 2]);
+    r[4 * i + 1] = shuffle<_MM_SHUFFLE(3, 2, 3, 2)>(t[4 * i + 0], t[4 * i + 2]);
+    r[4 * i + 2] = shuffle<_MM_SHUFFLE(1, 0, 1, 0)>(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = shuffle<_MM_SHUFFLE(3, 2, 3, 2)>(t[4 * i + 1], t[4 * i + 3]);
   }
   for (int i = 0; i < 4; ++i) {
-    t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-    t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
-    t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-    t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
+    t[i] = shuffle_f32x4<0x88>(r[i], r[4 + i]);
+    t[4 + i] = shuffle_f32x4<0xDD>(r[i], r[4 + i]);
+    t[8 + i] = shuffle_f32x4<0x88>(r[8 + i], r[12 + i]);
+    t[12 + i] = shuffle_f32x4<0xDD>(r[8 + i], r[12 + i]);
   }
   for (int i = 0; i < 4; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-    r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
-    r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
+    r[i] = shuffle_f32x4<0x88>(t[i], t[8 + i]);
+    r[8 + i] = shuffle_f32x4<0xDD>(t[i], t[8 + i]);
+    r[4 + i] = shuffle_f32x4<0x88>(t[4 + i], t[12 + i]);
+    r[12 + i] = shuffle_f32x4<0xDD>(t[4 + i], t[12 + i]);
   }
 }
 
@@ -240,13 +249,15 @@ inline void store_tile_avx512(float* dst, std::int64_t chan, std::int64_t row, s
       if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[h * 16 + c]));
       float* dc = dst + (h * 16 + c) * chan;
       for (int i = 0; i < rows; ++i) {
-        const __m512 vi = i == 0 ? v : _mm512_permutexvar_ps(_mm512_add_epi32(iota, _mm512_set1_epi32(i * cols)), v);
+        const __m512i shift = _mm512_add_epi32(iota, _mm512_set1_epi32(i * cols));
+        const __m512 vi = i == 0 ? v : _mm512_mask_permutexvar_ps(v, 0xFFFF, shift, v);
         float* d = dc + i * row;
         if (col == 1) {
           masked_put(d, m1, vi, accumulate);
         } else {
           masked_put(d, even0, _mm512_maskz_expand_ps(0x5555, vi), accumulate);
-          if (n1 > 0) masked_put(d + 16, even1, _mm512_maskz_expand_ps(0x5555, _mm512_shuffle_f32x4(vi, vi, 0xEE)), accumulate);
+          if (n1 > 0)
+            masked_put(d + 16, even1, _mm512_maskz_expand_ps(0x5555, shuffle_f32x4<0xEE>(vi, vi)), accumulate);
         }
       }
     }
