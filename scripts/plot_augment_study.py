@@ -61,6 +61,8 @@ def main():
         ax.set_ylim(lo, hi)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
+    for ax in list(axes.flat)[len(runs):]:
+        ax.axis("off")
     for ax in axes[1]:
         ax.set_xlabel("step")
     for ax in axes[:, 0]:
