@@ -54,6 +54,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average after: $load_after"
 
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-cmd="bash scripts/bench.sh $*"
+cmd="${BUILD_DIR:+BUILD_DIR=$BUILD_DIR }bash scripts/bench.sh $*"
 /usr/bin/python3 benchmarks/make_report.py --raw "$raw" --out "$out" --command "${cmd% }" --cpu "$cpu" \
   --load-before "$load_before" --load-after "$load_after" --repeats "$repeats"
