@@ -15,6 +15,8 @@
 // on a shared machine CPU seconds measure the work, wall seconds the neighbours too).
 #include <CLI/CLI.hpp>
 
+#include "example_support.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -236,7 +238,8 @@ static int run(Config c) {
   save_samples("samples.png");
   if (!evaluated) evaluate();
   save_all();
-  std::cout << "\nwrote " << c.out << "/samples.png, log.csv" << (judge ? ", metrics.csv" : "")
+  example::plot_csv(c.out + "/log.csv", c.out + "/curves.png", "--y loss_d,loss_g,d_real,d_fake --smooth 10");
+  std::cout << "\nwrote " << c.out << "/samples.png, log.csv, curves.png" << (judge ? ", metrics.csv" : "")
             << ", checkpoint.safetensors, generator.safetensors and discriminator.safetensors (" << step << " steps, " << train_us / 1e6 << " s of training)\n";
   return 0;
 }
@@ -266,10 +269,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", c.threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--resume", c.resume, "continue from <out>/checkpoint.safetensors (same flags); CSV rows after it are dropped");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return run(c);
-  } catch (const gan::Error& e) {
-    std::cerr << "dcgan: " << e.what() << "\n";
-    return 1;
-  }
+  return example::run("dcgan", [&] { return run(c); });
 }

@@ -12,6 +12,8 @@
 // real (1) and G(z).detach() (0), then G with the non-saturating loss -log D(G(z)); Adam.
 #include <CLI/CLI.hpp>
 
+#include "example_support.hpp"
+
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -233,7 +235,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", c.seed, "seed for init and every sample")->capture_default_str();
   app.add_option("--threads", c.threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
-  try {
+  return example::run("gan_theory", [&] {
     if (c.threads > 0) set_num_threads(c.threads);
     std::filesystem::create_directories(c.out);
     for (auto [name, part] : {std::pair{"dstar", &part_dstar}, {"gan1d", &part_gan1d}, {"ring", &part_ring}}) {
@@ -242,8 +244,5 @@ int main(int argc, char** argv) {
       std::cout << name << ": CSVs in " << c.out << " (plots: /usr/bin/python3 scripts/plot_gan_theory.py " << c.out << ")\n";
     }
     return 0;
-  } catch (const gan::Error& e) {
-    std::cerr << "gan_theory: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

@@ -12,6 +12,8 @@
 //            perfect generator would reach with that many samples).
 #include <CLI/CLI.hpp>
 
+#include "example_support.hpp"
+
 #include <filesystem>
 #include <iostream>
 
@@ -133,10 +135,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", c.threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--resume", c.resume, "continue from <out>/checkpoint.safetensors (same flags)");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return run(c);
-  } catch (const gan::Error& e) {
-    std::cerr << "mnist_classifier: " << e.what() << "\n";
-    return 1;
-  }
+  return example::run("mnist_classifier", [&] { return run(c); });
 }
