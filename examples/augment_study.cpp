@@ -15,6 +15,8 @@
 // of the last 10 evaluations), the oscillation (their std) and the first step reaching --target.
 #include <CLI/CLI.hpp>
 
+#include "example_support.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -240,10 +242,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", c.threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--resume", c.resume, "continue each variant from <out>/<variant>.ckpt.safetensors; finished ones are skipped");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return run(c);
-  } catch (const std::exception& e) {  // gan::Error, and std::out_of_range for a G file without widths
-    std::cerr << "augment_study: " << e.what() << "\n";
-    return 1;
-  }
+  return example::run("augment_study", [&] { return run(c); });  // also catches std::out_of_range etc.
 }

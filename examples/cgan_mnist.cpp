@@ -13,6 +13,8 @@
 // Writes G.safetensors (weights + widths), samples*.png (row = digit), log.csv, checkpoint.
 #include <CLI/CLI.hpp>
 
+#include "example_support.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -176,10 +178,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", c.threads, "OpenMP threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--resume", c.resume, "continue from <out>/checkpoint.safetensors if it exists");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return run(c);
-  } catch (const gan::Error& e) {
-    std::cerr << "cgan_mnist: " << e.what() << "\n";
-    return 1;
-  }
+  return example::run("cgan_mnist", [&] { return run(c); });  // also catches std::out_of_range etc.
 }
