@@ -85,12 +85,14 @@ TEST_CASE_TEMPLATE("conv_transpose kernels match the reference on a wide random 
 }
 
 TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
-  // 1 and 3 images over 2 threads take the shared-padding schedule, 4 the per-image one.
+  // 1 and 3 images over 2 threads take the shared-padding schedule, 4 the per-image one; the
+  // weight gradient gives each thread its own images and accumulator from 2 images per thread
+  // on (4 over 2 threads, 7 unevenly over 3).
   const int before = gan::max_threads();
   for (int threads : {1, 2, 3}) {
     gan::set_num_threads(threads);
     gan::Rng rng(24);
-    for (std::int64_t n : {1, 3, 4}) {
+    for (std::int64_t n : {1, 3, 4, 7}) {
       INFO("threads ", threads, ", batch ", n);
       check_against_reference<float>(make_shape(n, 33, 9, 8, 34, 4, 2, 1), true, rng);
       check_against_reference<float>(make_shape(n, 34, 5, 6, 33, 4, 2, 1, 1, 0, true), true, rng);

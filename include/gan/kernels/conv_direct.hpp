@@ -62,6 +62,22 @@ void parallel_items(int threads, std::int64_t n, Body&& body) {
   for (std::int64_t i = 0; i < n; ++i) body(i);
 }
 
+// Inside a parallel region: body(i) for i in [0, n), shared out over the team (a worksharing
+// loop, ending in a barrier) when `shared`, else all of it on the calling thread. `shared`
+// must be the same on every thread of the team.
+template <class Body>
+void team_for(bool shared, std::int64_t n, Body&& body) {
+#if GAN_HAS_OPENMP
+  if (shared) {
+#pragma omp for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+#endif
+  (void)shared;
+  for (std::int64_t i = 0; i < n; ++i) body(i);
+}
+
 // An rt x nc block of output pixels starting at (row, col).
 struct PixTile {
   std::int64_t row, col;
@@ -482,6 +498,63 @@ inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, c
       });
 }
 
+// dst[q * dst_pixel + l] = src[(oc0 + l) * pix + q] for the kBlock lanes l of one channel
+// block and every pixel q < pix; lanes past `channels` are zero. (dy^T for the weight gradient.)
+inline void transpose_block(float* dst, std::int64_t dst_pixel, const float* src, std::int64_t pix, std::int64_t oc0,
+                            std::int64_t channels) {
+#if GAN_CONV_AVX512
+  if (kLanes == 16) {  // 16x16 blocks through registers
+    for (std::int64_t q0 = 0; q0 < pix; q0 += 16) {
+      const __mmask16 mq = lane_range(0, pix - q0);
+      for (int half = 0; half < kBlock; half += 16) {
+        __m512 r[16];
+        for (int k = 0; k < 16; ++k) {
+          const std::int64_t oc = oc0 + half + k;
+          r[k] = oc < channels ? _mm512_maskz_loadu_ps(mq, src + oc * pix + q0) : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        for (std::int64_t j = 0; j < std::min<std::int64_t>(16, pix - q0); ++j)
+          _mm512_store_ps(dst + (q0 + j) * dst_pixel + half, r[j]);
+      }
+    }
+    return;
+  }
+#endif
+  for (std::int64_t q0 = 0; q0 < pix; q0 += 16)
+    for (std::int64_t l = 0; l < kBlock; ++l) {
+      const std::int64_t oc = oc0 + l, q1 = std::min(pix, q0 + 16);
+      if (oc < channels)
+        for (std::int64_t q = q0; q < q1; ++q) dst[q * dst_pixel + l] = src[oc * pix + q];
+      else
+        for (std::int64_t q = q0; q < q1; ++q) dst[q * dst_pixel + l] = 0.f;
+    }
+}
+
+// d[c * kn + k] += sum over `copies` accumulators (acc_size apart) of a[k * kBlock + c], for
+// the first `lanes` (<= 16, within one block) lanes c: packed weight-gradient lanes back to (OC, IC*KH*KW) rows.
+inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t acc_size, int copies,
+                         std::int64_t lanes) {
+#if GAN_CONV_AVX512
+  if (kLanes == 16) {  // 16 lanes x 16 k at a time, transposed in registers
+    for (std::int64_t k0 = 0; k0 < kn; k0 += 16) {
+      __m512 r[16];
+      for (int j = 0; j < 16; ++j) {
+        r[j] = _mm512_setzero_ps();
+        if (k0 + j < kn)
+          for (int cp = 0; cp < copies; ++cp) r[j] = _mm512_add_ps(r[j], _mm512_load_ps(a + cp * acc_size + (k0 + j) * kBlock));
+      }
+      transpose16(r);
+      const __mmask16 m = lane_range(0, kn - k0);
+      for (std::int64_t c = 0; c < lanes; ++c) masked_put(d + c * kn + k0, m, r[c], true);
+    }
+    return;
+  }
+#endif
+  for (std::int64_t c = 0; c < lanes; ++c)
+    for (std::int64_t k = 0; k < kn; ++k)
+      for (int cp = 0; cp < copies; ++cp) d[c * kn + k] += a[cp * acc_size + k * kBlock + c];
+}
+
 inline bool backward_weight_supported(const ConvShape& s) {
   return s.dilation_h == 1 && s.dilation_w == 1 && wgrad_group(s.kernel_w) > 0;
 }
@@ -501,98 +574,63 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // accumulator is touched a few times per call and the chunk streams from L3. A single
   // image larger than the budget is reduced a band of output rows at a time.
   const std::int64_t acc_size = nb * ic_n * gstride, per_image = x_image + dy_image;
-  const std::int64_t budget = acc_size <= (std::int64_t{1} << 19) ? std::int64_t{1} << 17 : std::int64_t{1} << 20;
+  const bool small_acc = acc_size <= (std::int64_t{1} << 19);
+  const std::int64_t budget = small_acc ? std::int64_t{1} << 17 : std::int64_t{1} << 20;
   const std::int64_t chunk = std::clamp<std::int64_t>(budget / per_image, 1, std::max<std::int64_t>(s.n, 1));
   const std::int64_t band = chunk == 1 ? std::clamp<std::int64_t>(oh * budget / per_image, 1, oh) : oh;
-  Tensor<float> xbuf = Tensor<float>::empty(Shape{chunk * x_image});
-  Tensor<float> dbuf = Tensor<float>::empty(Shape{chunk * dy_image});
-  Tensor<float> acc = Tensor<float>::zeros(Shape{acc_size});
-  const WgradGeom geom{x_image, plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
   const int threads = team_size();
-  (void)threads;  // used by the OpenMP pragma only
+  // With a small accumulator and a batch to share, each thread reduces its own images into
+  // its own accumulator, in its own L2, with no barrier until the final sum; otherwise the
+  // team shares out the tiles of every chunk (one image, or an accumulator too big to copy).
+  const bool own_images = threads > 1 && small_acc && s.n >= 2 * threads;
+  const int copies = own_images ? threads : 1;
+  Tensor<float> xbuf = Tensor<float>::empty(Shape{copies * chunk * x_image});
+  Tensor<float> dbuf = Tensor<float>::empty(Shape{copies * chunk * dy_image});
+  Tensor<float> acc = Tensor<float>::zeros(Shape{copies * acc_size});
+  const WgradGeom geom{x_image, plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
   const std::int64_t x_plane = s.in_h * s.in_w;
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
   {
-    for (std::int64_t n0 = 0; n0 < s.n; n0 += chunk) {
-      const std::int64_t cnt = std::min(chunk, s.n - n0);
-#if GAN_HAS_OPENMP
-#pragma omp for schedule(static)
-#endif
-      for (std::int64_t i = 0; i < cnt * ic_n; ++i)
-        pad_plane(xbuf.data() + i * plane, x + (n0 * ic_n + i) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
-#if GAN_HAS_OPENMP
-#pragma omp for schedule(static)
-#endif
-      for (std::int64_t i = 0; i < cnt * nb; ++i) {  // dy^T: (pixels, OC padded to ocp) per image
+    const bool shared = !own_images;
+    const int me = own_images ? thread_id() : 0;
+    const std::int64_t n_lo = s.n * me / copies, n_hi = s.n * (me + 1) / copies;
+    float* const xb = xbuf.data() + me * chunk * x_image;
+    float* const db = dbuf.data() + me * chunk * dy_image;
+    float* const ac = acc.data() + me * acc_size;
+    for (std::int64_t n0 = n_lo; n0 < n_hi; n0 += chunk) {
+      const std::int64_t cnt = std::min(chunk, n_hi - n0);
+      team_for(shared, cnt * ic_n, [&](std::int64_t i) {
+        pad_plane(xb + i * plane, x + (n0 * ic_n + i) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+      });
+      team_for(shared, cnt * nb, [&](std::int64_t i) {  // dy^T: (pixels, OC padded to ocp) per image
         const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
-        const float* src = dy + ((n0 + n) * oc_n) * pix;
-        float* dst = dbuf.data() + n * dy_image + oc0;
-#if GAN_CONV_AVX512
-        if (kLanes == 16) {  // 16x16 blocks through registers
-          for (std::int64_t q0 = 0; q0 < pix; q0 += 16) {
-            const __mmask16 mq = lane_range(0, pix - q0);
-            for (int half = 0; half < kBlock; half += 16) {
-              __m512 r[16];
-              for (int k = 0; k < 16; ++k) {
-                const std::int64_t oc = oc0 + half + k;
-                r[k] = oc < oc_n ? _mm512_maskz_loadu_ps(mq, src + oc * pix + q0) : _mm512_setzero_ps();
-              }
-              transpose16(r);
-              for (std::int64_t j = 0; j < std::min<std::int64_t>(16, pix - q0); ++j)
-                _mm512_store_ps(dst + (q0 + j) * ocp + half, r[j]);
-            }
-          }
-          continue;
-        }
-#endif
-        for (std::int64_t q0 = 0; q0 < pix; q0 += 16)
-          for (std::int64_t l = 0; l < kBlock; ++l) {
-            const std::int64_t oc = oc0 + l, q1 = std::min(pix, q0 + 16);
-            if (oc < oc_n)
-              for (std::int64_t q = q0; q < q1; ++q) dst[q * ocp + l] = src[oc * pix + q];
-            else
-              for (std::int64_t q = q0; q < q1; ++q) dst[q * ocp + l] = 0.f;
-          }
-      }
+        transpose_block(db + n * dy_image + oc0, ocp, dy + ((n0 + n) * oc_n) * pix, pix, oc0, oc_n);
+      });
       for (std::int64_t r0 = 0; r0 < oh; r0 += band) {
         const std::int64_t r1 = std::min(oh, r0 + band);
-#if GAN_HAS_OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (std::int64_t t = 0; t < tiles; ++t) {
+        team_for(shared, tiles, [&](std::int64_t t) {
           const std::int64_t ob = t / (groups * kh_n), g = (t / kh_n) % groups, kh = t % kh_n;
           const std::int64_t ic0 = g * group;
           const int gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
-          wgrad_tile_fn(kw_n, gs)(acc.data() + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock, gstride,
-                                  xbuf.data() + ic0 * plane + kh * wp, dbuf.data() + ob * kBlock, geom, cnt, r0, r1);
-        }
+          wgrad_tile_fn(kw_n, gs)(ac + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock, gstride,
+                                  xb + ic0 * plane + kh * wp, db + ob * kBlock, geom, cnt, r0, r1);
+        });
       }
     }
 #if GAN_HAS_OPENMP
-#pragma omp for schedule(static)
-#endif
-    for (std::int64_t oc = 0; oc < oc_n; ++oc) {
-      const std::int64_t kn = ic_n * kh_n * kw_n;
-      const float* a = acc.data() + (oc / kBlock) * ic_n * gstride + oc % kBlock;
-      float* d = dw + oc * kn;
-#if GAN_CONV_AVX512
-      if (kLanes == 16) {  // 16 lanes (output channels) x 16 k at a time, transposed in registers
-        if (oc % 16 != 0) continue;  // one iteration per group of 16 channels
-        const std::int64_t lanes = std::min<std::int64_t>(16, oc_n - oc);
-        for (std::int64_t k0 = 0; k0 < kn; k0 += 16) {
-          __m512 r[16];
-          for (int j = 0; j < 16; ++j) r[j] = k0 + j < kn ? _mm512_load_ps(a + (k0 + j) * kBlock) : _mm512_setzero_ps();
-          transpose16(r);
-          const __mmask16 m = lane_range(0, kn - k0);
-          for (std::int64_t c = 0; c < lanes; ++c) masked_put(d + c * kn + k0, m, r[c], true);
-        }
-        continue;
-      }
-#endif
-      for (std::int64_t k = 0; k < kn; ++k) d[k] += a[k * kBlock];
+    if (own_images) {
+#pragma omp barrier
     }
+#endif
+    // dw[oc, k] += sum over copies of acc[oc block, k, oc lane]
+    constexpr int per = kBlock < 16 ? kBlock : 16;  // lanes per unpack_lanes call, within one block
+    team_for(true, (oc_n + per - 1) / per, [&](std::int64_t i) {
+      const std::int64_t oc = i * per, kn = ic_n * kh_n * kw_n, lanes = std::min<std::int64_t>(per, oc_n - oc);
+      const float* a = acc.data() + (oc / kBlock) * ic_n * gstride + oc % kBlock;
+      unpack_lanes(dw + oc * kn, kn, a, acc_size, copies, lanes);
+    });
   }
 }
 
