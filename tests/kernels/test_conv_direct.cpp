@@ -1,8 +1,8 @@
 // The float fast path (kernels/conv_direct.hpp) against the reference: shapes chosen to cross
 // its internal boundaries (channel blocks of 32 with remainders, pixel tiles of 14 and 7x2,
-// 16-lane pixel vectors with ragged ends, stride phases, one-channel sides), plus a
-// randomized sweep with larger channel counts and planes than test_conv2d.cpp's. double runs
-// the same cases through the im2col + GEMM path.
+// 16-lane pixel vectors with ragged ends and row-crossing wide vectors, stride phases,
+// one-channel sides), plus a randomized sweep with larger channel counts and planes than
+// test_conv2d.cpp's. double runs the same cases through the im2col + GEMM path.
 
 #include <doctest/doctest.h>
 
@@ -30,6 +30,8 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(2, 65, 4, 4, 31, 4, 2, 1, 1, 0, true),    // shape 8-like, ragged blocks
       make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
       make_shape(1, 3, 35, 37, 5, 5, 2, 2),           // RGB input: pixel vectors, 2x2 phases
+      make_shape(2, 1, 5, 3, 6, 9, 1, 4),             // 3-wide output, k9: a vector spans 5 rows (plain copy)
+      make_shape(1, 2, 40, 40, 5, 1, 1, 0),           // 1x1 on 2 channels: wide rows = output rows
       make_shape(2, 2, 17, 34, 3, 3, 1, 0),           // 32 < OW: second vector block
       make_shape(1, 33, 9, 30, 2, 3, 2, 1, 1, 1, true),    // transposed to 2 channels: pixel path
       make_shape(1, 35, 15, 15, 33, 1, 2, 0),         // 1x1 stride 2: not pointwise

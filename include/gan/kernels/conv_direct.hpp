@@ -187,7 +187,7 @@ void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::
   if (per_image) {
     Tensor<float> buf = Tensor<float>::empty(Shape{std::min<std::int64_t>(threads, n), channels * plane});
     parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
-      float* xp = buf.data() + thread_id() * channels * plane;
+      float* xp = buf.data() + (threads > 1 ? thread_id() : 0) * channels * plane;
       for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
       for (std::int64_t it = 0; it < items; ++it) body(i, xp, it);
     });
@@ -221,10 +221,66 @@ inline void pix_blocks(std::vector<PixBlock>& out, std::int64_t h, std::int64_t 
   }
 }
 
-// Forward pass for inputs with fewer than 4 channels (images): vectors along output rows.
-// The padded input is split into stride_h x stride_w phase planes so that a row of output
-// pixels reads a contiguous row of one phase plane under every tap; four output channels
-// share each load.
+// The output plane of the pixel-vector forward pass is computed "wide": rows of the phase
+// plane's width wq >= ow, flattened, so that 16 consecutive wide pixels read 16 consecutive
+// floats of the phase-split input under every tap (no vector is cut at a row end; the
+// wq - ow extra columns per row are computed and dropped). WideToDense copies such a plane
+// to the dense (oh, ow) output with full-width stores: each output vector is one two-source
+// permute of the two wide vectors it comes from (AVX-512), when their span allows.
+struct WideToDense {
+  std::int64_t oh = 0, ow = 0, wq = 0;
+  bool permute = false;
+  std::vector<std::int64_t> first;   // per output vector: the wide index of its lane 0
+  std::vector<std::int32_t> index;   // per output vector: 16 lane offsets from `first` (< 32)
+
+  WideToDense(std::int64_t h, std::int64_t w, std::int64_t wide_w) : oh(h), ow(w), wq(wide_w) {
+#if GAN_CONV_AVX512
+    const std::int64_t total = oh * ow, nv = (total + 15) / 16;
+    permute = kLanes == 16;
+    for (std::int64_t k = 0; k < nv && permute; ++k) {
+      const std::int64_t o0 = 16 * k, f0 = o0 + (o0 / ow) * (wq - ow);
+      first.push_back(f0);
+      for (std::int64_t l = 0; l < 16; ++l) {
+        const std::int64_t o = std::min(o0 + l, total - 1), off = o + (o / ow) * (wq - ow) - f0;
+        permute = permute && off < 32;
+        index.push_back(static_cast<std::int32_t>(off));
+      }
+    }
+#endif
+  }
+
+  // dst (oh*ow floats) = (or +=) wide + bias; wide holds oh*wq floats plus 32 readable ones.
+  void operator()(float* dst, const float* wide, float bias, bool accumulate) const {
+#if GAN_CONV_AVX512
+    if (permute) {
+      const std::int64_t total = oh * ow, nv = static_cast<std::int64_t>(first.size());
+      const __m512 bv = _mm512_set1_ps(bias);
+      for (std::int64_t k = 0; k < nv; ++k) {
+        const float* f = wide + first[static_cast<std::size_t>(k)];
+        const __m512i idx = _mm512_loadu_si512(index.data() + 16 * k);
+        __m512 v = _mm512_add_ps(_mm512_permutex2var_ps(_mm512_loadu_ps(f), idx, _mm512_loadu_ps(f + 16)), bv);
+        float* d = dst + 16 * k;
+        if (16 * k + 16 <= total) {
+          if (accumulate) v = _mm512_add_ps(v, _mm512_loadu_ps(d));
+          _mm512_storeu_ps(d, v);
+        } else {
+          masked_put(d, lane_range(0, total - 16 * k), v, accumulate);
+        }
+      }
+      return;
+    }
+#endif
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        const float v = wide[i * wq + j] + bias;
+        dst[i * ow + j] = accumulate ? dst[i * ow + j] + v : v;
+      }
+  }
+};
+
+// Forward pass for inputs with fewer than 4 channels (images): vectors along the wide output
+// plane (above). The padded input is split into stride_h x stride_w phase planes, so every
+// tap reads a contiguous run of one phase plane; four output channels share each load.
 inline bool forward_pix_preferred(const ConvShape& s) {
   return s.in_c < 4 && s.dilation_h == 1 && s.dilation_w == 1;
 }
@@ -235,7 +291,10 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, sh = s.stride_h, sw = s.stride_w, h = s.in_h, wd = s.in_w;
   const std::int64_t taps = s.kernel_h * s.kernel_w, ncb = (oc_n + co - 1) / co;
   const std::int64_t hq = oh + (s.kernel_h - 1) / sh, wq = ow + (s.kernel_w - 1) / sw, phase = hq * wq;
-  const std::int64_t chan = sh * sw * phase + kPixSlack;
+  // The last wide vector reads up to kLanes - 1 floats past the last phase plane's last row
+  // (plus the column taps): zeros there.
+  const std::int64_t slack = kLanes + (s.kernel_w - 1) / sw + 1, chan = sh * sw * phase + slack;
+  const std::int64_t nvec = (oh * wq + kLanes - 1) / kLanes, wide_stride = nvec * kLanes + 2 * kLanes;
   const int threads = team_size();
   Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * ic_n * taps * co});  // (OC / 4, IC, taps, 4)
   float* wpk = wbuf.data();
@@ -251,31 +310,29 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
     for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
       tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] =
           ((kh % sh) * sw + kw % sw) * phase + (kh / sh) * wq + kw / sw;
-  std::vector<PixBlock> blks;
-  pix_blocks(blks, oh, ow, co);
-  const std::int64_t nblk = static_cast<std::int64_t>(blks.size());
+  // Runs of at most pix_rows(co, 1) wide vectors, near-equal.
+  const int most = pix_rows(co, 1);
+  const std::int64_t pieces = (nvec + most - 1) / most;
+  const WideToDense to_dense(oh, ow, wq);
+  Tensor<float> wide = Tensor<float>::empty(Shape{threads, co * wide_stride});
   for_padded_images(
-      threads, s.n, ic_n, chan, ncb * nblk,
+      threads, s.n, ic_n, chan, ncb,
       [&](float* dst, std::int64_t n, std::int64_t c) {
         split_phases(dst, x + (n * ic_n + c) * h * wd, h, wd, hq, wq, sh, sw, s.pad_h, s.pad_w);
-        std::fill(dst + chan - kPixSlack, dst + chan, 0.f);
+        std::fill(dst + chan - slack, dst + chan, 0.f);
       },
-      [&](std::int64_t n, const float* xq, std::int64_t item) {
-        alignas(64) float tile[kRegs * kLanes];
-        const std::int64_t cb = item / nblk;
-        const PixBlock& bk = blks[static_cast<std::size_t>(item % nblk)];
-        pix_tile_fn(co, bk.rows, bk.vb)(tile, xq + bk.row * wq + bk.col, chan, wq, static_cast<int>(ic_n), tap.data(),
-                                        static_cast<int>(taps), wpk + cb * ic_n * taps * co);
+      [&](std::int64_t n, const float* xq, std::int64_t cb) {
+        float* out = wide.data() + (threads > 1 ? thread_id() : 0) * co * wide_stride;
+        for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
+          const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
+          pix_tile_fn(co, run, 1)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes,
+                                  static_cast<int>(ic_n), tap.data(), static_cast<int>(taps),
+                                  wpk + cb * ic_n * taps * co);
+          v0 += run;
+        }
         for (int c = 0; c < co && cb * co + c < oc_n; ++c) {
           const std::int64_t oc = cb * co + c;
-          const float bv = b ? b[oc] : 0.f;
-          for (int r = 0; r < bk.rows; ++r) {
-            float* d = y + ((n * oc_n + oc) * oh + bk.row + r) * ow + bk.col;
-            const float* t = tile + (c * bk.rows + r) * bk.vb * kLanes;
-            for (int v = 0; v < bk.vb; ++v)
-              store_lanes(d + v * kLanes, Vec::load_aligned(t + v * kLanes) + Vec(bv),
-                          std::min(kLanes, bk.cols - v * kLanes), accumulate);
-          }
+          to_dense(y + (n * oc_n + oc) * oh * ow, out + c * wide_stride, b ? b[oc] : 0.f, accumulate);
         }
       });
 }
@@ -486,7 +543,7 @@ inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, c
         const Phase& p = plan.phases[ph];
         const PixBlock& b = blocks_all[static_cast<std::size_t>(it.block)];
         const std::int64_t taps = p.th * p.tw;
-        pix_tile_fn(1, b.rows, b.vb)(tile, dyp + (b.row + plan.top) * wdp + b.col + plan.left, chan, wdp,
+        pix_tile_fn(1, b.rows, b.vb)(tile, b.rows * b.vb * kLanes, dyp + (b.row + plan.top) * wdp + b.col + plan.left, chan, wdp,
                                      static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
                                      wbuf.data() + w_off[ph] + it.ic * oc_n * taps);
         float* d0 = dx + (n * ic_n + it.ic) * x_plane + (p.rh + s.stride_h * b.row) * wd + p.rw + s.stride_w * b.col;
