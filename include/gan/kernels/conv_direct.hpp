@@ -626,8 +626,14 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   const std::int64_t ocp = nb * kBlock, hp = (oh - 1) * s.stride_h + kh_n, wp = (ow - 1) * s.stride_w + kw_n;
   const std::int64_t plane = hp * wp, pix = oh * ow, x_image = ic_n * plane, dy_image = pix * ocp;
   const int group = wgrad_group(kw_n);
-  const std::int64_t groups = (ic_n + group - 1) / group, tiles = nb * groups * kh_n;
   const std::int64_t gstride = kh_n * kw_n * kBlock;
+  // A tile holds `group` (input channel, kernel row) pairs x KW taps: several input channels
+  // of one kernel row, or with fewer channels than that (a one-channel image) several
+  // kernel rows of one channel, so the registers stay full (shape 1: 8 -> 24 accumulators).
+  const bool by_rows = ic_n < group && kh_n > 1;
+  const std::int64_t rows_per = std::min<std::int64_t>(group, kh_n), row_groups = (kh_n + rows_per - 1) / rows_per;
+  const std::int64_t groups = by_rows ? ic_n * row_groups : (ic_n + group - 1) / group;
+  const std::int64_t tiles = nb * groups * (by_rows ? 1 : kh_n);
   // Images per chunk: each chunk reads and writes the whole accumulator once, each tile
   // streams the chunk's padded input and dy^T. Small accumulators (<= 2 MB): chunks that stay
   // in L2 (512 KB). Large ones (DCGAN-64's 512 -> 256 layer: 8 MB): 4 MB chunks, so the
@@ -647,7 +653,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   Tensor<float> xbuf = Tensor<float>::empty(Shape{copies * chunk * x_image});
   Tensor<float> dbuf = Tensor<float>::empty(Shape{copies * chunk * dy_image});
   Tensor<float> acc = Tensor<float>::zeros(Shape{copies * acc_size});
-  const WgradGeom geom{x_image, plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
+  const WgradGeom geom{x_image, by_rows ? wp : plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
   const std::int64_t x_plane = s.in_h * s.in_w;
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -671,11 +677,18 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       for (std::int64_t r0 = 0; r0 < oh; r0 += band) {
         const std::int64_t r1 = std::min(oh, r0 + band);
         team_for(shared, tiles, [&](std::int64_t t) {
-          const std::int64_t ob = t / (groups * kh_n), g = (t / kh_n) % groups, kh = t % kh_n;
-          const std::int64_t ic0 = g * group;
-          const int gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
-          wgrad_tile_fn(kw_n, gs)(ac + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock, gstride,
-                                  xb + ic0 * plane + kh * wp, db + ob * kBlock, geom, cnt, r0, r1);
+          std::int64_t ob, ic0, kh;
+          int gs;
+          if (by_rows) {
+            ob = t / groups, ic0 = (t % groups) / row_groups, kh = (t % row_groups) * rows_per;
+            gs = static_cast<int>(std::min(rows_per, kh_n - kh));
+          } else {
+            ob = t / (groups * kh_n), ic0 = ((t / kh_n) % groups) * group, kh = t % kh_n;
+            gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
+          }
+          wgrad_tile_fn(kw_n, gs)(ac + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock,
+                                  by_rows ? kw_n * kBlock : gstride, xb + ic0 * plane + kh * wp, db + ob * kBlock,
+                                  geom, cnt, r0, r1);
         });
       }
     }
