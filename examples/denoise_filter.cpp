@@ -4,14 +4,15 @@
 // Method. Each step draws a batch of MNIST digits gt and the next batch ref, two scalars a,
 // b ~ U(0.2, 1) for the whole batch and noise U[0, 1) per pixel, and feeds
 // u = min(a gt + b ref + noise, 1) with ref to the filter G (gan/models/denoise_filter.hpp),
-// whose target is t = a gt. dcnn_* train G with the L1 loss only (Adam 1e-4, beta1 0.9).
-// dcgans_* add a discriminator D that sees t or G(u, ref) (one D step, then one G step;
-// D_loss = -0.5 (log D(t) + log(1 - D(G))), G_loss = w_c L1 + w_adv (-0.5 log D(G)));
-// cgan_* give D also [u, ref]. The variants differ in the table `kVariants` below.
-// Evaluation: 1,000 fixed test mixtures (a = 0.5, b = 0.7, seeded ref and noise): L1, PSNR,
-// SSIM against the target, the share of outputs that look more like the ref than the
-// digit (the study's failure), and with --classifier the reference classifier's accuracy
-// on the outputs and how often it names the ref's digit. Panel: the first 16 mixtures.
+// whose target is t = a gt (the recipe: gan/data/digit_mixtures.hpp). dcnn_* train G with
+// the L1 loss only (Adam 1e-4, beta1 0.9). dcgans_* add a discriminator D that sees t or
+// G(u, ref) (one D step, then one G step; D_loss = -0.5 (log D(t) + log(1 - D(G))),
+// G_loss = w_c L1 + w_adv (-0.5 log D(G))); cgan_* give D also [u, ref]. The variants differ
+// in the table `kVariants` below. Evaluation (gan/metrics/denoise_quality.hpp): 1,000 fixed
+// test mixtures (a = 0.5, b = 0.7, seeded ref and noise): L1, PSNR, SSIM against the target,
+// the share of outputs that look more like the ref than the digit (the study's failure), and
+// with --classifier the reference classifier's accuracy on the outputs and how often it names
+// the ref's digit. Panel: the first 16 mixtures.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -20,20 +21,18 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <limits>
 #include <memory>
-#include <optional>
 #include <sstream>
 
-#include <gan/data/loader.hpp>
+#include <gan/data/digit_mixtures.hpp>
 #include <gan/data/mnist.hpp>
 #include <gan/gan.hpp>
 #include <gan/io/checkpoint.hpp>
 #include <gan/io/image_grid.hpp>
-#include <gan/metrics/image_quality.hpp>
+#include <gan/metrics/denoise_quality.hpp>
+#include <gan/metrics/reference_classifier.hpp>
 #include <gan/models/conditional.hpp>
 #include <gan/models/denoise_filter.hpp>
-#include <gan/models/mnist_classifier.hpp>
 #include <gan/util/csv_logger.hpp>
 #include <gan/util/progress.hpp>
 
@@ -64,6 +63,11 @@ struct Variant {
   bool pretrain;         // L1-only steps with their own Adam before the GAN loop
   bool lambda_schedule;  // w_content 1 -> 100 after lambda_switch of the iterations
   std::int64_t original_iters;
+  data::MixtureOptions mixture() const { return {small_data, scaled_ref, target_scale}; }
+  // The fixed test mixtures as this variant sees them (dcnn_v3: t = --v3-test-target gt).
+  data::Mixture test_mixture(const data::MixtureTestSet& test, double v3_test_target) const {
+    return test.mixtures(scaled_ref, target_scale > 0 ? v3_test_target : data::MixtureTestSet::a);
+  }
 };
 
 const std::vector<Variant> kVariants = {
@@ -86,182 +90,12 @@ const std::vector<Variant> kVariants = {
     {"cgan_v6", Variant::cgan, 1, 0, true, false, 0, false, false, false, 500000},
 };
 
-// A batch of mixtures: the filter's two inputs, its target and what went into them.
-struct Mixture {
-  Tensor<float> input, ref, target, gt, ref_raw;
-  std::vector<std::int64_t> gt_labels, ref_labels;
-};
-
-// u = min(a gt + b ref + noise, 1), ref channel = ref_scale ref, t = target_scale gt.
-static Mixture mix(const data::Batch& gt, const data::Batch& ref, double a, double b, double ref_scale,
-                   double target_scale, const Tensor<float>& noise) {
-  Mixture m{Tensor<float>::empty(gt.images.shape()), Tensor<float>::empty(gt.images.shape()),
-            Tensor<float>::empty(gt.images.shape()), gt.images, ref.images, gt.labels, ref.labels};
-  for (std::int64_t i = 0; i < gt.images.numel(); ++i) {
-    const float g = gt.images[i], r = ref.images[i];
-    m.input[i] = std::min(float(a) * g + float(b) * r + noise[i], 1.0f);
-    m.ref[i] = float(ref_scale) * r;
-    m.target[i] = float(target_scale) * g;
-  }
-  return m;
-}
-
-// The training stream: gt = next batch of the shuffled train set, ref = the batch after it
-// (TF's mnist.train.next_batch twice), or for small_data two random 100-windows.
-class TrainStream {
- public:
-  TrainStream(const data::MnistDataset& train, std::int64_t batch, std::uint64_t seed)
-      : images_(train.images()), labels_(train.labels()), batch_(batch),
-        loader_(train.images(), train.labels(), {batch, true, true, seed}), rng_(seed + 1000003) {}
-
-  Mixture draw(const Variant& v) {
-    const double a = rng_.uniform(0.2, 1.0);
-    data::Batch gt = v.small_data ? window() : next();
-    data::Batch ref = v.small_data ? window() : next();
-    const double b = rng_.uniform(0.2, 1.0);
-    const Tensor<float> noise = rand<float>(gt.images.shape(), 0.0, 1.0, rng_);
-    const double b_ref = v.scaled_ref ? rng_.uniform(0.2, 1.0) : 1.0;
-    return mix(gt, ref, a, b, b_ref, v.target_scale > 0 ? v.target_scale : a, noise);
-  }
-  data::DataLoader& loader() { return loader_; }
-  Rng& rng() { return rng_; }
-
- private:
-  data::Batch next() {
-    auto b = loader_.next_batch();
-    return b ? *b : *loader_.next_batch();  // epoch boundary: the next order is drawn
-  }
-  // images[idx : idx + batch], idx ~ randint(0, 1000): the first ~1,100 digits only.
-  data::Batch window() {
-    const std::int64_t idx = rng_.randint(0, std::max<std::int64_t>(1, std::min<std::int64_t>(1000, images_.dim(0) - batch_)));
-    data::Batch b;
-    b.images = slice(Var<float>(images_), idx, idx + batch_, 0).value().clone();
-    b.labels.assign(labels_.begin() + idx, labels_.begin() + idx + batch_);
-    return b;
-  }
-  Tensor<float> images_;
-  std::vector<std::int64_t> labels_;
-  std::int64_t batch_;
-  data::DataLoader loader_;
-  Rng rng_;
-};
-
-// The fixed test mixtures: gt = test digits 0..n-1 (the study: mnist.test.images[0:16]),
-// ref = a seeded draw from the other test digits, noise from the same seed; identical for
-// every variant, only the ref / target scales follow the variant.
-struct TestSet {
-  data::Batch gt, ref;
-  Tensor<float> noise;
-  TestSet(const data::MnistDataset& test, std::int64_t count, std::uint64_t seed) {
-    const std::int64_t n = std::min(count, test.size() / 2);
-    Rng rng(seed);
-    std::vector<std::int64_t> gt_idx(static_cast<std::size_t>(n)), ref_idx(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
-      gt_idx[std::size_t(i)] = i;
-      ref_idx[std::size_t(i)] = n + rng.randint(0, test.size() - n);
-    }
-    gt = gather(test, gt_idx), ref = gather(test, ref_idx);
-    noise = rand<float>(gt.images.shape(), 0.0, 1.0, rng);
-  }
-  static data::Batch gather(const data::MnistDataset& d, const std::vector<std::int64_t>& idx) {
-    data::Batch b;
-    b.images = Tensor<float>::empty(Shape{std::int64_t(idx.size()), 1, 28, 28});
-    for (std::size_t i = 0; i < idx.size(); ++i) {
-      std::copy_n(d.images().data() + idx[i] * 784, 784, b.images.data() + i * 784);
-      b.labels.push_back(d.labels()[std::size_t(idx[i])]);
-    }
-    return b;
-  }
-  Mixture for_variant(const Variant& v, const Config& c) const {
-    return mix(gt, ref, 0.5, 0.7, v.scaled_ref ? 0.85 : 1.0, v.target_scale > 0 ? c.v3_test_target : 0.5, noise);
-  }
-};
-
-static Tensor<float> rows(const Tensor<float>& t, std::int64_t begin, std::int64_t end) {
-  return slice(Var<float>(t), begin, end, 0).value();
-}
-
-// G's outputs on a test mixture in eval mode (BN running statistics), 100 at a time.
-static Tensor<float> filter_all(models::DenoiseFilter<float>& G, const Mixture& m) {
-  NoGradGuard no_grad;
-  G.eval();
-  Tensor<float> out = Tensor<float>::empty(m.input.shape());
-  for (std::int64_t i = 0; i < m.input.dim(0); i += 100) {
-    const std::int64_t e = std::min(i + 100, m.input.dim(0));
-    const Tensor<float> y = G(Var<float>(rows(m.input, i, e)), Var<float>(rows(m.ref, i, e))).value();
-    std::copy_n(y.data(), y.numel(), out.data() + i * 784);
-  }
-  G.train();
-  return out;
-}
-
-static double ncc(const float* x, const float* y) {  // normalised cross-correlation of two 28x28 images
-  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-  for (int k = 0; k < 784; ++k) mx += x[k], my += y[k];
-  mx /= 784, my /= 784;
-  for (int k = 0; k < 784; ++k) sxy += (x[k] - mx) * (y[k] - my), sxx += (x[k] - mx) * (x[k] - mx), syy += (y[k] - my) * (y[k] - my);
-  return sxy / std::sqrt(sxx * syy + 1e-12);
-}
-
-// The reference classifier (examples/mnist_classifier) on images scaled to their own max,
-// then to [-1, 1]: the outputs are 0.5-scaled digits, the classifier saw full-contrast ones.
-struct Judge {
-  std::unique_ptr<models::MnistClassifier<float>> net;
-  explicit Judge(const std::string& path) {
-    if (path.empty()) return;
-    auto meta = io::read_safetensors(path).metadata;
-    models::MnistClassifierOptions o;
-    if (meta.count("width")) o.width = std::stoll(meta["width"]);
-    if (meta.count("hidden")) o.hidden = std::stoll(meta["hidden"]);
-    net = std::make_unique<models::MnistClassifier<float>>(o);
-    io::load_module(path, *net);
-    net->eval();
-  }
-  std::vector<std::int64_t> predict(const Tensor<float>& images) const {
-    NoGradGuard no_grad;
-    Tensor<float> x = images.clone();
-    for (std::int64_t i = 0; i < x.dim(0); ++i) {
-      float* p = x.data() + i * 784;
-      const float hi = std::max(*std::max_element(p, p + 784), 1e-6f);
-      for (int k = 0; k < 784; ++k) p[k] = 2 * std::clamp(p[k] / hi, 0.f, 1.f) - 1;
-    }
-    const Tensor<float> logits = (*net)(Var<float>(x)).value();
-    std::vector<std::int64_t> out;
-    for (std::int64_t i = 0; i < x.dim(0); ++i) out.push_back(std::max_element(logits.data() + i * 10, logits.data() + i * 10 + 10) - (logits.data() + i * 10));
-    return out;
-  }
-};
-
-const std::vector<std::string> kMetricColumns = {"l1", "psnr", "ssim", "ref_closer", "ncc_gt", "ncc_ref",
-                                                 "digit_acc", "ref_digit", "train_seconds", "iters"};
-
-// Metrics of outputs y against the variant's test mixture m.
-static std::vector<double> evaluate(const Tensor<float>& y, const Mixture& m, const Judge& judge) {
-  const std::int64_t n = y.dim(0);
-  double l1 = 0, closer = 0, ncc_gt = 0, ncc_ref = 0;
-  for (std::int64_t i = 0; i < y.numel(); ++i) l1 += std::abs(double(y[i]) - double(m.target[i]));
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double g = ncc(y.data() + i * 784, m.gt.data() + i * 784), r = ncc(y.data() + i * 784, m.ref_raw.data() + i * 784);
-    closer += r > g, ncc_gt += g, ncc_ref += r;
-  }
-  double acc = std::nan(""), ref_digit = std::nan("");
-  if (judge.net) {
-    const auto pred = judge.predict(y);
-    std::int64_t right = 0, differ = 0, as_ref = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      right += pred[std::size_t(i)] == m.gt_labels[std::size_t(i)];
-      if (m.gt_labels[std::size_t(i)] == m.ref_labels[std::size_t(i)]) continue;
-      ++differ, as_ref += pred[std::size_t(i)] == m.ref_labels[std::size_t(i)];
-    }
-    acc = double(right) / double(n), ref_digit = double(as_ref) / double(std::max<std::int64_t>(differ, 1));
-  }
-  return {l1 / double(y.numel()), metrics::psnr(y, m.target), metrics::ssim(y, m.target), closer / double(n),
-          ncc_gt / double(n), ncc_ref / double(n), acc, ref_digit};
-}
-
-static void write_metrics(const std::string& path, std::vector<double> values, double seconds, std::int64_t iters) {
-  values.push_back(seconds), values.push_back(double(iters));
-  util::CsvLogger(path, kMetricColumns).row(values);
+// The metrics.csv columns: the quality of the test outputs, then how long training took.
+static void write_metrics(const std::string& path, const metrics::DenoiseQuality& q, double seconds, std::int64_t iters) {
+  std::vector<std::string> columns = metrics::DenoiseQuality::names();
+  std::vector<double> values = q.values();
+  columns.insert(columns.end(), {"train_seconds", "iters"}), values.insert(values.end(), {seconds, double(iters)});
+  util::CsvLogger(path, columns).row(values);
 }
 
 // Keeps the header and the rows with step <= `step` (a resumed run rewrites the rest).
@@ -280,8 +114,8 @@ static double mean_sigmoid(const Tensor<float>& logits) {
   return s / double(logits.numel());
 }
 
-static void train_variant(const Config& c, const Variant& v, const data::MnistDataset& train, const TestSet& test,
-                          const Judge& judge) {
+static void train_variant(const Config& c, const Variant& v, const data::MnistDataset& train,
+                          const data::MixtureTestSet& test, models::MnistClassifier<float>* judge) {
   const std::string dir = c.out + "/" + v.name, ckpt_path = dir + "/checkpoint.safetensors";
   fs::create_directories(dir);
   const std::int64_t iters = c.iters > 0 ? c.iters : v.original_iters;
@@ -299,7 +133,7 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
   optim::AdamOptions adam;
   adam.lr = c.lr, adam.beta1 = 0.9;
   optim::Adam<float> opt_g(G.parameters(), adam), opt_d(D.parameters(), adam), opt_pre(G.parameters(), adam);
-  TrainStream stream(train, c.batch, c.seed);
+  data::MixtureStream stream(train, c.batch, c.seed);
 
   std::int64_t step = 0, elapsed_ms = 0;  // elapsed_ms: training time before this process
   io::Checkpoint ckpt;
@@ -320,13 +154,13 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
     std::cout << v.name << ": " << (c.eval_only ? "evaluating" : "resuming at") << " step " << step << "\n";
   }
   util::CsvLogger log(dir + "/log.csv", {"step", "l1", "mse", "loss_d", "loss_g", "gan", "d_real", "d_fake", "val_l1", "seconds"}, resuming);
-  const Mixture fixed = test.for_variant(v, c);
-  const Mixture panel{rows(fixed.input, 0, 16), rows(fixed.ref, 0, 16), rows(fixed.target, 0, 16), {}, {}, {}, {}};
+  const data::Mixture fixed = v.test_mixture(test, c.v3_test_target);
+  const data::Mixture panel{data::rows(fixed.input, 0, 16), data::rows(fixed.ref, 0, 16), data::rows(fixed.target, 0, 16), {}, {}, {}, {}};
   std::cout << v.name << ": " << total << " iterations of batch " << c.batch << ", G width " << width
             << (v.kind == Variant::dcnn ? "" : ", D width " + std::to_string(d_width)) << ", " << max_threads()
             << " threads -> " << dir << "\n";
 
-  auto discriminate = [&](const Var<float>& image, const Mixture& m) {
+  auto discriminate = [&](const Var<float>& image, const data::Mixture& m) {
     if (v.kind == Variant::gan) return D_body->forward(image);
     return D(image, concat(std::vector<Var<float>>{Var<float>(m.input), Var<float>(m.ref)}, 1));
   };
@@ -340,7 +174,7 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
   };
   while (step < total) {
     ++step;
-    Mixture m = stream.draw(v);
+    data::Mixture m = stream.draw(v.mixture());
     Var<float> fake = G(Var<float>(m.input), Var<float>(m.ref));
     double loss_d = 0, d_real = 0, d_fake = 0, gan_loss = 0, loss_g;
     if (step <= pre || v.kind == Variant::dcnn) {  // L1 only (pre-training has its own Adam)
@@ -359,7 +193,7 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
       opt_d.step();
       loss_d = ld.item(), d_real = mean_sigmoid(real_logits.value()), d_fake = mean_sigmoid(fake_logits.value());
       if (!v.same_batch) {  // G learns on a freshly drawn batch
-        m = stream.draw(v);
+        m = stream.draw(v.mixture());
         fake = G(Var<float>(m.input), Var<float>(m.ref));
       }
       // G step: w_c L1 + w_adv (-0.5 log D(G)); the gradient flows through D into G.
@@ -380,7 +214,7 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
     for (int k = 0; k < 7; ++k) sums[std::size_t(k)] += vals[k];
     ++in_window;
     if (step % c.log_every == 0 || step == total) {  // means over the window, val L1 on the 16 panel mixtures
-      const Tensor<float> y = filter_all(G, panel);
+      const Tensor<float> y = metrics::filter_outputs(G, panel);
       double val = 0;
       for (std::int64_t i = 0; i < y.numel(); ++i) val += std::abs(double(y[i]) - double(panel.target[i]));
       std::vector<double> row{double(step)};
@@ -397,9 +231,9 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
     }
   }
   const double seconds = seconds_so_far();
-  const Tensor<float> y = filter_all(G, fixed);
-  io::save_image_grid(dir + "/panel.png", rows(y, 0, 16), {4, 2, 0, 0.0f, 1.0f});
-  write_metrics(dir + "/metrics.csv", evaluate(y, fixed, judge), seconds, total);
+  const Tensor<float> y = metrics::filter_outputs(G, fixed);
+  io::save_image_grid(dir + "/panel.png", data::rows(y, 0, 16), {4, 2, 0, 0.0f, 1.0f});
+  write_metrics(dir + "/metrics.csv", metrics::denoise_quality(y, fixed, judge), seconds, total);
   if (c.plots) example::plot_csv(dir + "/log.csv", dir + "/curves.png", v.kind == Variant::dcnn ? "--y l1,val_l1" : "--y l1,val_l1,loss_d,gan");
   std::cout << v.name << ": done in " << seconds << " s -> " << dir << "/{panel.png,metrics.csv,log.csv}\n";
 }
@@ -407,24 +241,23 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
 // Reference rows: the noisy input itself, a filter that copies the ref (the failure,
 // at the target's intensity), the untrained filter (which passes the ref through), and
 // the target (the ceiling). Also the shared panels of input, ref and target.
-static void baselines(const Config& c, const TestSet& test, const Judge& judge) {
-  const Variant& v1 = kVariants[0];
-  const Mixture m = test.for_variant(v1, c);
+static void baselines(const Config& c, const data::MixtureTestSet& test, models::MnistClassifier<float>* judge) {
+  const data::Mixture m = kVariants[0].test_mixture(test, c.v3_test_target);
   const std::string dir = c.out + "/baselines";
   fs::create_directories(dir);
   using Named = std::vector<std::pair<std::string, Tensor<float>>>;
   for (const auto& [name, t] : Named{{"input", m.input}, {"ref", m.ref_raw}, {"target", m.target}})
-    io::save_image_grid(dir + "/panel_" + name + ".png", rows(t, 0, 16), {4, 2, 0, 0.0f, 1.0f});
+    io::save_image_grid(dir + "/panel_" + name + ".png", data::rows(t, 0, 16), {4, 2, 0, 0.0f, 1.0f});
   Tensor<float> ref_copy = m.ref_raw.clone();
   for (float& p : ref_copy) p *= 0.5f;
   Rng init_rng(c.seed);
   models::DenoiseFilter<float> G({c.width, 4, 1});
   models::tf_glorot_init(G, init_rng);
-  const Tensor<float> untrained = filter_all(G, m);
-  io::save_image_grid(dir + "/panel_untrained.png", rows(untrained, 0, 16), {4, 2, 0, 0.0f, 1.0f});
+  const Tensor<float> untrained = metrics::filter_outputs(G, m);
+  io::save_image_grid(dir + "/panel_untrained.png", data::rows(untrained, 0, 16), {4, 2, 0, 0.0f, 1.0f});
   for (const auto& [name, y] : Named{{"input", m.input}, {"ref_copy", ref_copy}, {"untrained", untrained}, {"target", m.target}}) {
     fs::create_directories(dir + "/" + name);
-    write_metrics(dir + "/" + name + "/metrics.csv", evaluate(y, m, judge), 0, 0);
+    write_metrics(dir + "/" + name + "/metrics.csv", metrics::denoise_quality(y, m, judge), 0, 0);
   }
   std::cout << "baselines -> " << dir << "\n";
 }
@@ -434,8 +267,8 @@ static int run(const Config& c) {
   fs::create_directories(c.out);
   data::MnistDataset train(c.data, data::Split::Train, data::PixelRange::ZeroOne);
   data::MnistDataset test_split(c.data, data::Split::Test, data::PixelRange::ZeroOne);
-  const TestSet test(test_split, c.eval_count, c.test_seed);
-  const Judge judge(c.classifier);
+  const data::MixtureTestSet test(test_split, c.eval_count, c.test_seed);
+  const auto judge = c.classifier.empty() ? nullptr : metrics::load_reference_classifier(c.classifier);
   std::vector<std::string> names;
   std::stringstream list(c.variant == "all" ? "baselines" : c.variant);
   for (std::string n; std::getline(list, n, ',');) names.push_back(n);
@@ -443,12 +276,12 @@ static int run(const Config& c) {
     for (const Variant& v : kVariants) names.push_back(v.name);
   for (const std::string& n : names) {
     if (n == "baselines") {
-      baselines(c, test, judge);
+      baselines(c, test, judge.get());
       continue;
     }
     auto it = std::find_if(kVariants.begin(), kVariants.end(), [&](const Variant& v) { return v.name == n; });
     check(it != kVariants.end(), "unknown variant '", n, "' (see --help)");
-    train_variant(c, *it, train, test, judge);
+    train_variant(c, *it, train, test, judge.get());
   }
   return 0;
 }
