@@ -221,6 +221,34 @@ inline void pix_blocks(std::vector<PixBlock>& out, std::int64_t h, std::int64_t 
   }
 }
 
+// dst[k * dst_stride + l] = src[l * src_stride + k] for the kBlock lanes l and k < cols,
+// zero in lanes l >= rows: a panel of up to kBlock rows (channels) turned into `cols`
+// channel vectors. Packs weights into channel blocks and dy into pixel-major dy^T.
+inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
+                            std::int64_t rows, std::int64_t cols) {
+#if GAN_CONV_AVX512
+  if (kLanes == 16) {  // 16x16 blocks through registers: contiguous reads, one row per cache line
+    for (std::int64_t k0 = 0; k0 < cols; k0 += 16) {
+      const __mmask16 mk = lane_range(0, cols - k0);
+      for (int half = 0; half < kBlock; half += 16) {
+        __m512 r[16];
+        for (int j = 0; j < 16; ++j)
+          r[j] = half + j < rows ? _mm512_maskz_loadu_ps(mk, src + (half + j) * src_stride + k0) : _mm512_setzero_ps();
+        transpose16(r);
+        for (std::int64_t j = 0; j < std::min<std::int64_t>(16, cols - k0); ++j)
+          _mm512_storeu_ps(dst + (k0 + j) * dst_stride + half, r[j]);
+      }
+    }
+    return;
+  }
+#endif
+  for (std::int64_t k0 = 0; k0 < cols; k0 += 16)
+    for (std::int64_t l = 0; l < kBlock; ++l) {
+      const std::int64_t k1 = std::min(cols, k0 + 16);
+      for (std::int64_t k = k0; k < k1; ++k) dst[k * dst_stride + l] = l < rows ? src[l * src_stride + k] : 0.f;
+    }
+}
+
 // The output plane of the pixel-vector forward pass is computed "wide": rows of the phase
 // plane's width wq >= ow, flattened, so that 16 consecutive wide pixels read 16 consecutive
 // floats of the phase-split input under every tap (no vector is cut at a row end; the
@@ -351,16 +379,12 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   const std::int64_t wp = (ow - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1, plane = hp * wp;
   const int threads = team_size();
   // w (OC, IC, KH, KW) -> (OC blocks, IC, KH*KW, kBlock), zero lanes past OC.
-  Tensor<float> wbuf = Tensor<float>::empty(Shape{nb * ic_n * taps * kBlock});
+  const std::int64_t k_n = ic_n * taps;
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{nb * k_n * kBlock});
   float* wpk = wbuf.data();
-  parallel_items(threads, nb * ic_n, [&](std::int64_t i) {
-    const std::int64_t ob = i / ic_n, ic = i % ic_n;
-    float* d = wpk + i * taps * kBlock;
-    for (std::int64_t t = 0; t < taps; ++t)
-      for (std::int64_t l = 0; l < kBlock; ++l) {
-        const std::int64_t oc = ob * kBlock + l;
-        d[t * kBlock + l] = oc < oc_n ? w[(oc * ic_n + ic) * taps + t] : 0.f;
-      }
+  parallel_items(threads, nb, [&](std::int64_t ob) {
+    transpose_panel(wpk + ob * k_n * kBlock, kBlock, w + ob * kBlock * k_n, k_n,
+                    std::min<std::int64_t>(kBlock, oc_n - ob * kBlock), k_n);
   });
   std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
   for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
@@ -447,24 +471,26 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   std::int64_t w_size = 0;
   for (const Phase& p : plan.phases) w_off.push_back(w_size), w_size += nb * oc_n * p.th * p.tw * kBlock;
   Tensor<float> wbuf = Tensor<float>::empty(Shape{w_size});
-  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
-    const Phase& p = plan.phases[ph];
-    float* d = wbuf.data() + w_off[ph];
-    const std::int64_t taps = p.th * p.tw;
-    const std::int64_t kk = s.kernel_h * s.kernel_w;
-    parallel_items(threads, nb * oc_n, [&](std::int64_t i) {
-      const std::int64_t ib = i / oc_n, oc = i % oc_n, lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
+  const std::int64_t kk = s.kernel_h * s.kernel_w;
+  // Per (IC block, OC): w[oc, block, :, :] transposed to (tap, kBlock) once, then each tap's
+  // vector copied to its phase. Reading w in place would take one cache line per lane.
+  parallel_items(threads, nb * oc_n, [&](std::int64_t i) {
+    const std::int64_t ib = i / oc_n, oc = i % oc_n, lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
+    std::vector<float> by_tap;  // only for kernels above 12x12 taps
+    alignas(64) float small[144 * kBlock];
+    float* tmp = small;
+    if (kk > 144) by_tap.resize(static_cast<std::size_t>(kk * kBlock)), tmp = by_tap.data();
+    transpose_panel(tmp, kBlock, w + (oc * ic_n + ib * kBlock) * kk, kk, lanes, kk);
+    for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
+      const Phase& p = plan.phases[ph];
+      const std::int64_t taps = p.th * p.tw;
       for (std::int64_t th = 0, t = 0; th < p.th; ++th)
         for (std::int64_t tw = 0; tw < p.tw; ++tw, ++t) {
-          // w[oc, ib*kBlock + l, kh, kw]: consecutive lanes are KH*KW apart.
-          const float* src = w + ((oc * ic_n + ib * kBlock) * s.kernel_h + p.kh0 + s.stride_h * th) * s.kernel_w +
-                             p.kw0 + s.stride_w * tw;
-          float* dst = d + (i * taps + t) * kBlock;
-          for (std::int64_t l = 0; l < lanes; ++l) dst[l] = src[l * kk];
-          for (std::int64_t l = lanes; l < kBlock; ++l) dst[l] = 0.f;
+          const float* src = tmp + ((p.kh0 + s.stride_h * th) * s.kernel_w + p.kw0 + s.stride_w * tw) * kBlock;
+          std::copy(src, src + kBlock, wbuf.data() + w_off[ph] + (i * taps + t) * kBlock);
         }
-    });
-  }
+    }
+  });
   struct Item {
     std::int32_t phase, block;
     std::int64_t tile;
@@ -558,38 +584,6 @@ inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, c
       });
 }
 
-// dst[q * dst_pixel + l] = src[(oc0 + l) * pix + q] for the kBlock lanes l of one channel
-// block and every pixel q < pix; lanes past `channels` are zero. (dy^T for the weight gradient.)
-inline void transpose_block(float* dst, std::int64_t dst_pixel, const float* src, std::int64_t pix, std::int64_t oc0,
-                            std::int64_t channels) {
-#if GAN_CONV_AVX512
-  if (kLanes == 16) {  // 16x16 blocks through registers
-    for (std::int64_t q0 = 0; q0 < pix; q0 += 16) {
-      const __mmask16 mq = lane_range(0, pix - q0);
-      for (int half = 0; half < kBlock; half += 16) {
-        __m512 r[16];
-        for (int k = 0; k < 16; ++k) {
-          const std::int64_t oc = oc0 + half + k;
-          r[k] = oc < channels ? _mm512_maskz_loadu_ps(mq, src + oc * pix + q0) : _mm512_setzero_ps();
-        }
-        transpose16(r);
-        for (std::int64_t j = 0; j < std::min<std::int64_t>(16, pix - q0); ++j)
-          _mm512_store_ps(dst + (q0 + j) * dst_pixel + half, r[j]);
-      }
-    }
-    return;
-  }
-#endif
-  for (std::int64_t q0 = 0; q0 < pix; q0 += 16)
-    for (std::int64_t l = 0; l < kBlock; ++l) {
-      const std::int64_t oc = oc0 + l, q1 = std::min(pix, q0 + 16);
-      if (oc < channels)
-        for (std::int64_t q = q0; q < q1; ++q) dst[q * dst_pixel + l] = src[oc * pix + q];
-      else
-        for (std::int64_t q = q0; q < q1; ++q) dst[q * dst_pixel + l] = 0.f;
-    }
-}
-
 // d[c * kn + k] += sum over `copies` accumulators (acc_size apart) of a[k * kBlock + c], for
 // the first `lanes` (<= 16, within one block) lanes c: packed weight-gradient lanes back to (OC, IC*KH*KW) rows.
 inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t acc_size, int copies,
@@ -672,7 +666,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       });
       team_for(shared, cnt * nb, [&](std::int64_t i) {  // dy^T: (pixels, OC padded to ocp) per image
         const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
-        transpose_block(db + n * dy_image + oc0, ocp, dy + ((n0 + n) * oc_n) * pix, pix, oc0, oc_n);
+        transpose_panel(db + n * dy_image + oc0, ocp, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
+                        std::min<std::int64_t>(kBlock, oc_n - oc0), pix);
       });
       for (std::int64_t r0 = 0; r0 < oh; r0 += band) {
         const std::int64_t r1 = std::min(oh, r0 + band);
