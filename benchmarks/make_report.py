@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Merges one scripts/bench.sh run (Google Benchmark JSON of gan, JSON lines of
-torch_reference.py as shipped and in its best configuration) into docs/performance.md.
+torch_reference.py as shipped and in its best configuration, per round) into
+docs/performance.md; each row is the median over the rounds.
 Only numbers from that run appear; nothing is estimated."""
 import argparse
+import glob
 import json
 import os
 import re
+import statistics
 
 LARGE = [2, 3, 5, 6, 7, 8]  # the shapes with a >= 75% of peak target
 SHAPE_TEXT = {
@@ -54,6 +57,24 @@ def torch_rows(path):
     return rows
 
 
+def median_entries(rounds):
+    """Google Benchmark entries per name, each counter the median over the rounds that have it."""
+    out = {}
+    for name in rounds[0]:
+        entry = dict(rounds[0][name])
+        for field in ("GFLOPs", "images_per_s", "minflt"):
+            vals = [r[name][field] for r in rounds if name in r and field in r[name]]
+            if vals:
+                entry[field] = statistics.median(vals)
+        out[name] = entry
+    return out
+
+
+def median_values(rounds):
+    keys = {k for r in rounds for k in r}
+    return {k: statistics.median([r[k] for r in rounds if k in r]) for k in keys}
+
+
 def fmt(v, digits=1):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
@@ -67,13 +88,17 @@ def main():
     ap.add_argument("--load-before", default="")
     ap.add_argument("--load-after", default="")
     ap.add_argument("--repeats", default="")
+    ap.add_argument("--rounds", default="1")
     a = ap.parse_args()
 
-    _, peak = gbench_medians(os.path.join(a.raw, "peak.json"))
-    _, conv = gbench_medians(os.path.join(a.raw, "conv.json"))
-    _, train = gbench_medians(os.path.join(a.raw, "train.json"))
-    shipped = torch_rows(os.path.join(a.raw, "torch_shipped.jsonl"))
-    best = torch_rows(os.path.join(a.raw, "torch_best.jsonl"))
+    # One directory per round (round1, round2, ...), or the files directly in --raw.
+    dirs = sorted(glob.glob(os.path.join(a.raw, "round*")), key=lambda d: int(re.sub(r"\D", "", os.path.basename(d)) or 0))
+    dirs = dirs or [a.raw]
+    peak = median_entries([gbench_medians(os.path.join(d, "peak.json"))[1] for d in dirs])
+    conv = median_entries([gbench_medians(os.path.join(d, "conv.json"))[1] for d in dirs])
+    train = median_entries([gbench_medians(os.path.join(d, "train.json"))[1] for d in dirs])
+    shipped = median_values([torch_rows(os.path.join(d, "torch_shipped.jsonl")) for d in dirs])
+    best = median_values([torch_rows(os.path.join(d, "torch_best.jsonl")) for d in dirs])
     threads_list = [1, 2]
     peak_g = {t: peak.get(f"fma_peak/threads:{t}/real_time", {}).get("GFLOPs") for t in threads_list}
 
@@ -95,7 +120,8 @@ def main():
     w(f"- Machine: {a.cpu}, {os.cpu_count()} logical CPUs (a VM shared with other jobs).")
     w(f"- Load average (1, 5, 15 min) before the run: {a.load_before}; after: {a.load_after}.")
     w(f"- Command: `{a.command}`")
-    w(f"- Medians over {a.repeats} repetitions. GFLOP/s = 2 x multiply-adds of the layer (all taps,"
+    w(f"- Medians over {a.repeats} repetitions in each of {len(dirs)} round(s), then the median over"
+      " rounds (the two libraries alternate round by round). GFLOP/s = 2 x multiply-adds of the layer (all taps,"
       " padding included) / seconds, the same count for every pass; backward-weight includes the bias"
       " gradient. PyTorch best = the better of PyTorch as shipped and PyTorch with"
       " `GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432"

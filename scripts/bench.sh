@@ -6,20 +6,23 @@
 #   2. gan: FMA peak probe, 9 shapes x 3 passes, DCGAN-MNIST step; medians over REPEATS.
 #   3. PyTorch as shipped, then in its best configuration (glibc malloc keeps freed memory,
 #      OMP_WAIT_POLICY=passive); the report compares with the better of the two per row.
+#   Steps 2 and 3 alternate for ROUNDS rounds; the report takes each row's median over rounds.
 # The machine should be idle: the script prints the load average before and after and the
 # report records both. Raw results stay in BUILD_DIR/bench-results/.
-# Usage: bash scripts/bench.sh [--quick]     (--quick: 2 repetitions, short blocks)
+# Usage: bash scripts/bench.sh [--quick]     (--quick: 1 round of 2 repetitions, short blocks)
 # Environment: BUILD_DIR (default build-bench), JOBS (default 2), REPEATS (default 5),
-#   MIN_TIME (seconds per timed block, default 0.3), OUT (default docs/performance.md).
+#   MIN_TIME (seconds per timed block, default 0.3), ROUNDS (default 3, ~10 minutes each),
+#   OUT (default docs/performance.md).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 repeats=${REPEATS:-5}
 min_time=${MIN_TIME:-0.3}
+rounds=${ROUNDS:-3}
 for arg in "$@"; do
   case "$arg" in
-    --quick) repeats=2; min_time=0.05 ;;
+    --quick) repeats=2; min_time=0.05; rounds=1 ;;
     -h|--help) sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -34,26 +37,32 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_BUILD_BENCHMARKS=ON -DGA
 cmake --build "$build" --parallel "${JOBS:-2}" --target gan_bench_peak gan_bench_conv gan_bench_train
 
 raw=$build/bench-results
-mkdir -p "$raw"
+rm -rf "$raw"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average before: $load_before"
 gbench=(--benchmark_repetitions="$repeats" --benchmark_report_aggregates_only=true
         --benchmark_min_time="$min_time" --benchmark_out_format=json)
-for b in peak conv train; do
-  echo "== gan_bench_$b"
-  "$build/benchmarks/gan_bench_$b" "${gbench[@]}" --benchmark_out="$raw/$b.json"
-done
 torch_args=(--threads 1 2 --repeats "$repeats" --min-time "$min_time")
-echo "== PyTorch as shipped"
-/usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" | tee "$raw/torch_shipped.jsonl"
-echo "== PyTorch best configuration"
-GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432 \
-  OMP_WAIT_POLICY=passive /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" |
-  tee "$raw/torch_best.jsonl"
+# The host's speed drifts over minutes, which medians inside one process cannot remove: the
+# two libraries alternate for ROUNDS rounds and the report takes the median over rounds.
+for ((r = 1; r <= rounds; ++r)); do
+  dir=$raw/round$r
+  mkdir -p "$dir"
+  for b in peak conv train; do
+    echo "== round $r/$rounds: gan_bench_$b"
+    "$build/benchmarks/gan_bench_$b" "${gbench[@]}" --benchmark_out="$dir/$b.json"
+  done
+  echo "== round $r/$rounds: PyTorch as shipped"
+  /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" | tee "$dir/torch_shipped.jsonl"
+  echo "== round $r/$rounds: PyTorch best configuration"
+  GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432 \
+    OMP_WAIT_POLICY=passive /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" |
+    tee "$dir/torch_best.jsonl"
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average after: $load_after"
 
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 cmd="${BUILD_DIR:+BUILD_DIR=$BUILD_DIR }bash scripts/bench.sh $*"
 /usr/bin/python3 benchmarks/make_report.py --raw "$raw" --out "$out" --command "${cmd% }" --cpu "$cpu" \
-  --load-before "$load_before" --load-after "$load_after" --repeats "$repeats"
+  --load-before "$load_before" --load-after "$load_after" --repeats "$repeats" --rounds "$rounds"
