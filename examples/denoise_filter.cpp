@@ -43,7 +43,7 @@ namespace fs = std::filesystem;
 
 struct Config {
   std::string data = "data/mnist", out = "out/denoise_filter", variant = "all", classifier;
-  std::int64_t iters = 3000, pretrain = 300, batch = 32, width = 32, d_width = 8;
+  std::int64_t iters = 2000, pretrain = 300, batch = 32, width = 32, d_width = 8;
   std::int64_t log_every = 50, checkpoint_every = 250, eval_count = 1000;
   double lr = 1e-3, lambda_switch = 0.4, v3_test_target = 0.8;
   std::uint64_t seed = 1, test_seed = 1;
