@@ -18,7 +18,6 @@
 #include "example_support.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +32,7 @@
 #include <gan/models/cgan_study.hpp>
 #include <gan/util/csv_logger.hpp>
 #include <gan/util/progress.hpp>
+#include <gan/util/stopwatch.hpp>
 
 using namespace gan;
 
@@ -71,17 +71,6 @@ static Tensor<float> sample_z(const ZRecipe& r, std::int64_t n, std::int64_t z_d
   return z;
 }
 
-// Rows after a checkpoint's step are redone on resume: drop them (first column > step).
-static void truncate_csv_after(const std::string& path, std::int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  for (bool header = true; std::getline(in, line); header = false)
-    if (header || (!line.empty() && std::stod(line.substr(0, line.find(','))) <= double(step))) kept += line + "\n";
-  in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
-}
-
 static double accuracy(models::StudyClassifier<float>& C, const data::MnistDataset& test) {
   NoGradGuard no_grad;
   data::DataLoader loader(test.images(), test.labels(), {500, false, false, 0});
@@ -112,7 +101,7 @@ static void train_variant(const Config& c, const std::string& v, const data::Mni
   const std::string ckpt_path = c.out + "/" + v + ".ckpt.safetensors", csv = c.out + "/" + v + ".csv";
   if (c.resume && std::filesystem::exists(ckpt_path)) ckpt.load(ckpt_path);
   if (step >= c.iters) return void(std::cout << v << ": already done (" << step << " steps)\n");
-  truncate_csv_after(csv, step);
+  util::truncate_csv_after(csv, step);  // rows after the checkpoint are redone
   util::CsvLogger log(csv, {"step", "train_loss", "train_acc", "test_acc", "seconds"}, step > 0);
   const ZRecipe r = mixed ? recipe(v, G->options().z_dim) : ZRecipe{0, 0};
 
@@ -120,7 +109,7 @@ static void train_variant(const Config& c, const std::string& v, const data::Mni
   progress.set_start_step(step);
   double loss_sum = 0, acc_sum = 0;
   std::int64_t in_interval = 0;
-  const auto start = std::chrono::steady_clock::now();
+  const util::Stopwatch watch;
   while (step < c.iters) {
     auto batch = loader.next_batch();
     if (!batch) batch = loader.next_batch();
@@ -147,8 +136,7 @@ static void train_variant(const Config& c, const std::string& v, const data::Mni
     }
     if (step % c.eval_every == 0 || step == c.iters) {
       const double acc = accuracy(C, test);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      log.row({double(step), loss_sum / in_interval, acc_sum / in_interval, acc, seconds});
+      log.row({double(step), loss_sum / in_interval, acc_sum / in_interval, acc, watch.seconds()});
       loss_sum = acc_sum = 0, in_interval = 0;
       ckpt.save(ckpt_path);
       progress.update(step, {{"loss", loss.item()}, {"test_acc", acc}});

@@ -15,10 +15,8 @@
 
 #include "example_support.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <gan/data/loader.hpp>
@@ -29,6 +27,7 @@
 #include <gan/models/cgan_study.hpp>
 #include <gan/util/csv_logger.hpp>
 #include <gan/util/progress.hpp>
+#include <gan/util/stopwatch.hpp>
 
 using namespace gan;
 
@@ -41,23 +40,6 @@ struct Config {
   std::uint64_t seed = 1;
   int threads = 0;
 };
-
-// A resumed run redoes the steps after its checkpoint: drop their CSV rows (first column > step).
-static void truncate_csv_after(const std::string& path, std::int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  for (bool header = true; std::getline(in, line); header = false)
-    if (header || (!line.empty() && std::stod(line.substr(0, line.find(','))) <= double(step))) kept += line + "\n";
-  in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
-}
-
-static double mean_sigmoid(const Tensor<float>& logits) {
-  double s = 0;
-  for (float v : logits) s += 1.0 / (1.0 + std::exp(-double(v)));
-  return s / logits.numel();
-}
 
 static int run(const Config& c) {
   if (c.threads > 0) set_num_threads(c.threads);
@@ -83,7 +65,7 @@ static int run(const Config& c) {
     ckpt.load(ckpt_path);
     std::cout << "resumed from " << ckpt_path << " at step " << step << "\n";
   }
-  truncate_csv_after(c.out + "/log.csv", step);  // rows past the checkpoint are redone
+  util::truncate_csv_after(c.out + "/log.csv", step);  // rows past the checkpoint are redone
   util::CsvLogger log(c.out + "/log.csv", {"step", "loss_d", "loss_g", "d_real", "d_fake", "g_steps", "capped", "seconds"}, step > 0);
 
   // 10 x 10 grid: row r shows digit r for ten fixed z.
@@ -110,7 +92,7 @@ static int run(const Config& c) {
   const double g_target = 2.0 * std::log(2.0);
   double sums[5] = {0, 0, 0, 0, 0};  // loss_d, loss_g, d_real, d_fake, g_steps over the log interval
   std::int64_t capped = 0, in_interval = 0;
-  const auto start = std::chrono::steady_clock::now();
+  const util::Stopwatch watch;
   while (step < c.iters) {
     auto batch = loader.next_batch();
     if (!batch) batch = loader.next_batch();  // epoch boundary
@@ -140,14 +122,14 @@ static int run(const Config& c) {
     if (loss_g >= g_target) ++capped;
 
     ++step, ++in_interval;
-    const double values[5] = {loss_d.item(), loss_g, mean_sigmoid(logits_real.value()), mean_sigmoid(logits_fake.value()),
+    const double values[5] = {loss_d.item(), loss_g, example::mean_sigmoid(logits_real.value()),
+                              example::mean_sigmoid(logits_fake.value()),
                               double(g_steps)};
     for (int i = 0; i < 5; ++i) sums[i] += values[i];
     progress.update(step, {{"loss_d", values[0]}, {"loss_g", values[1]}, {"D(x)", values[2]}, {"D(G(z))", values[3]}, {"g_steps", values[4]}});
     if (step % c.log_every == 0 || step == c.iters) {
       const double k = 1.0 / in_interval;
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      log.row({double(step), sums[0] * k, sums[1] * k, sums[2] * k, sums[3] * k, sums[4] * k, double(capped), seconds});
+      log.row({double(step), sums[0] * k, sums[1] * k, sums[2] * k, sums[3] * k, sums[4] * k, double(capped), watch.seconds()});
       for (double& s : sums) s = 0;
       capped = 0, in_interval = 0;
     }

@@ -17,15 +17,11 @@
 
 #include "example_support.hpp"
 
-#include <chrono>
-#include <cmath>
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
-
-#include <time.h>
 
 #include <gan/data/loader.hpp>
 #include <gan/data/mnist.hpp>
@@ -35,6 +31,7 @@
 #include <gan/metrics/reference_classifier.hpp>
 #include <gan/util/csv_logger.hpp>
 #include <gan/util/progress.hpp>
+#include <gan/util/stopwatch.hpp>
 
 using namespace gan;
 
@@ -50,35 +47,10 @@ struct Config {
   bool resume = false, long_run = false;
 };
 
-static double mean_sigmoid(const Tensor<float>& logits) {
-  double s = 0;
-  for (float v : logits) s += 1.0 / (1.0 + std::exp(-double(v)));
-  return s / double(logits.numel());
-}
-
-// CPU seconds of this process, all threads: on a shared machine the wall clock measures the
-// neighbours, this measures the work (OpenMP spin-waits included).
-static double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
 static Tensor<float> resize(const Tensor<float>& x, std::int64_t size) {
   if (x.dim(2) == size) return x;
   NoGradGuard no_grad;
   return upsample_bilinear(Var<float>(x), size, size).value();
-}
-
-// Keeps the header and the rows whose first column (the step) is <= `step`: a resumed run
-// continues its CSVs from the checkpoint, without the rows of the interrupted tail.
-static void truncate_csv(const std::string& path, std::int64_t step) {
-  std::ifstream in(path);
-  std::string line, kept;
-  for (bool header = true; std::getline(in, line); header = false)
-    if (header || std::stod(line.substr(0, line.find(','))) <= double(step)) kept += line + "\n";
-  in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
 }
 
 static int run(Config c) {
@@ -125,8 +97,7 @@ static int run(Config c) {
   if (c.resume) {
     check(std::filesystem::exists(ckpt_path), "--resume: no checkpoint at '", ckpt_path, "'");
     ckpt.load(ckpt_path);
-    for (const char* f : {"/log.csv", "/metrics.csv"})
-      if (std::filesystem::exists(c.out + f)) truncate_csv(c.out + f, step);
+    for (const char* f : {"/log.csv", "/metrics.csv"}) util::truncate_csv_after(c.out + f, step);  // redone rows
     std::cout << "resumed from " << ckpt_path << " at step " << step << "\n";
   }
 
@@ -205,8 +176,7 @@ static int run(Config c) {
       save_all();
       continue;
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    const double cpu0 = cpu_seconds();
+    const util::Stopwatch watch;  // training time only: evaluation and saving are not counted
     const std::int64_t n = batch->images.dim(0);
     Var<float> real(resize(batch->images, c.image_size));
     Var<float> fake = G(Var<float>(randn<float>(Shape{n, c.z_dim}, rng)));
@@ -226,9 +196,9 @@ static int run(Config c) {
     if (c.ema > 0) update_ema(c.ema);
 
     ++step;
-    train_us += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-    train_cpu_us += std::int64_t(1e6 * (cpu_seconds() - cpu0));
-    const double d_real = mean_sigmoid(logits_real.value()), d_fake = mean_sigmoid(logits_fake.value());
+    train_us += std::int64_t(1e6 * watch.seconds());
+    train_cpu_us += std::int64_t(1e6 * watch.cpu_seconds());
+    const double d_real = example::mean_sigmoid(logits_real.value()), d_fake = example::mean_sigmoid(logits_fake.value());
     log.row({double(step), double(loader.epoch()), loss_d.item(), loss_g.item(), d_real, d_fake, train_us / 1e6,
              train_cpu_us / 1e6});
     progress.update(step, {{"loss_d", loss_d.item()}, {"loss_g", loss_g.item()}, {"D(x)", d_real}, {"D(G(z))", d_fake}});

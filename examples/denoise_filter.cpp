@@ -16,10 +16,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -35,6 +33,7 @@
 #include <gan/models/denoise_filter.hpp>
 #include <gan/util/csv_logger.hpp>
 #include <gan/util/progress.hpp>
+#include <gan/util/stopwatch.hpp>
 
 #include "example_support.hpp"
 
@@ -98,22 +97,6 @@ static void write_metrics(const std::string& path, const metrics::DenoiseQuality
   util::CsvLogger(path, columns).row(values);
 }
 
-// Keeps the header and the rows with step <= `step` (a resumed run rewrites the rest).
-static void truncate_log(const std::string& path, std::int64_t step) {
-  std::ifstream in(path);
-  std::string line, kept;
-  for (bool header = true; std::getline(in, line); header = false)
-    if (header || std::stoll(line.substr(0, line.find(','))) <= step) kept += line + "\n";
-  in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
-}
-
-static double mean_sigmoid(const Tensor<float>& logits) {
-  double s = 0;
-  for (float v : logits) s += 1.0 / (1.0 + std::exp(-double(v)));
-  return s / double(logits.numel());
-}
-
 static void train_variant(const Config& c, const Variant& v, const data::MnistDataset& train,
                           const data::MixtureTestSet& test, models::MnistClassifier<float>* judge) {
   const std::string dir = c.out + "/" + v.name, ckpt_path = dir + "/checkpoint.safetensors";
@@ -150,7 +133,7 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
       std::cout << v.name << ": already finished (" << dir << "/metrics.csv)\n";
       return;
     }
-    truncate_log(dir + "/log.csv", step);
+    util::truncate_csv_after(dir + "/log.csv", step);  // the rows after the checkpoint are redone
     std::cout << v.name << ": " << (c.eval_only ? "evaluating" : "resuming at") << " step " << step << "\n";
   }
   util::CsvLogger log(dir + "/log.csv", {"step", "l1", "mse", "loss_d", "loss_g", "gan", "d_real", "d_fake", "val_l1", "seconds"}, resuming);
@@ -167,11 +150,8 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
   std::vector<double> sums(8, 0.0);
   std::int64_t in_window = 0;
   util::Progress progress(total, v.name);
-  const auto start = std::chrono::steady_clock::now();
-  const std::int64_t before_ms = elapsed_ms;
-  auto seconds_so_far = [&] {
-    return double(before_ms) / 1000 + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+  const util::Stopwatch watch;
+  auto seconds_so_far = [&, before = double(elapsed_ms) / 1000] { return before + watch.seconds(); };
   while (step < total) {
     ++step;
     data::Mixture m = stream.draw(v.mixture());
@@ -191,7 +171,7 @@ static void train_variant(const Config& c, const Variant& v, const data::MnistDa
       Var<float> ld = 0.5 * (bce_with_logits(real_logits, 1.0) + bce_with_logits(fake_logits, 0.0));
       ld.backward();
       opt_d.step();
-      loss_d = ld.item(), d_real = mean_sigmoid(real_logits.value()), d_fake = mean_sigmoid(fake_logits.value());
+      loss_d = ld.item(), d_real = example::mean_sigmoid(real_logits.value()), d_fake = example::mean_sigmoid(fake_logits.value());
       if (!v.same_batch) {  // G learns on a freshly drawn batch
         m = stream.draw(v.mixture());
         fake = G(Var<float>(m.input), Var<float>(m.ref));

@@ -1,7 +1,9 @@
 #pragma once
 // What every example program does the same way, so the programs themselves can read like
-// a method section: report errors as "<program>: <message>" with exit code 1, and turn a
-// CSV log into PNG curves next to it with scripts/plot.py (Debian's python3-matplotlib).
+// a method section: report errors as "<program>: <message>" with exit code 1, turn a CSV
+// log into PNG curves next to it with scripts/plot.py (Debian's python3-matplotlib), and
+// log a discriminator's mean output probability.
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include <gan/core/error.hpp>
+#include <gan/core/tensor.hpp>
 
 namespace example {
 
@@ -40,6 +43,14 @@ inline void plot_csv(const std::string& csv, const std::string& png, const std::
 #else
   (void)csv, (void)png, (void)args;
 #endif
+}
+
+// The mean of sigmoid(logits) in double: D's average belief that its batch is real (the
+// D(x) and D(G(z)) columns of the GAN logs).
+inline double mean_sigmoid(const gan::Tensor<float>& logits) {
+  double s = 0;
+  for (float v : logits) s += 1.0 / (1.0 + std::exp(-double(v)));
+  return s / double(logits.numel());
 }
 
 }  // namespace example
