@@ -41,7 +41,7 @@ struct Config {
   std::int64_t iters = 0;  // 0: epochs decide
   std::int64_t batch = 128, width = 64, z_dim = 100, image_size = 28;
   std::int64_t eval_samples = 2000, eval_every = 0;  // eval_every 0: after every epoch
-  double lr = 2e-4, beta1 = 0.5, time_limit = 0, cpu_limit = 0, ema = 0;
+  double lr = 2e-4, beta1 = 0.5, time_limit = 0, cpu_limit = 0, ema = 0, lr_decay_from = 1;
   std::uint64_t seed = 1;
   int threads = 0;
   bool resume = false, long_run = false;
@@ -181,6 +181,11 @@ static int run(Config c) {
     Var<float> real(resize(batch->images, c.image_size));
     Var<float> fake = G(Var<float>(randn<float>(Shape{n, c.z_dim}, rng)));
 
+    if (c.lr_decay_from < 1) {  // both rates fall linearly to 0 over the last part of the run
+      const double f = double(step) / double(total);
+      const double lr = c.lr * std::min(1.0, (1.0 - f) / (1.0 - c.lr_decay_from));
+      opt_d.set_lr(lr), opt_g.set_lr(lr);
+    }
     // D step: real -> 1, fake -> 0; detach() keeps this step's gradients out of G.
     opt_d.zero_grad();
     Var<float> logits_real = D(real), logits_fake = D(fake.detach());
@@ -227,6 +232,7 @@ int main(int argc, char** argv) {
   app.add_flag("--long", c.long_run, "long run for oscillation / mode-collapse study: at least 50 epochs, metrics every epoch");
   app.add_option("--batch", c.batch, "batch size (paper: 128)")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", c.lr, "Adam learning rate (paper: 2e-4)")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr-decay-from", c.lr_decay_from, "fraction of the iterations after which both learning rates fall linearly to 0 at the end (1: constant, the paper)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--beta1", c.beta1, "Adam beta1 (paper: 0.5)")->capture_default_str()->check(CLI::Range(0.0, 0.999999));
   app.add_option("--width", c.width, "base channel width of G and D")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--z-dim", c.z_dim, "latent dimension")->capture_default_str()->check(CLI::PositiveNumber);
