@@ -40,10 +40,14 @@ inline int team_size() {
   return max_threads();
 }
 
-inline int thread_id() {
+// This thread's slot in per-thread scratch of a call that uses `threads` (from team_size()):
+// its number in our team, or 0 when the call runs alone (perhaps inside someone else's
+// parallel region, where omp_get_thread_num() would be the outer team's number).
+inline int team_slot(int threads) {
 #if GAN_HAS_OPENMP
-  return omp_get_thread_num();
+  return threads > 1 ? omp_get_thread_num() : 0;
 #else
+  (void)threads;
   return 0;
 #endif
 }
@@ -203,7 +207,7 @@ void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::
   if (per_image) {
     Tensor<float> buf = Tensor<float>::empty(Shape{std::min<std::int64_t>(threads, n), channels * plane});
     parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
-      float* xp = buf.data() + (threads > 1 ? thread_id() : 0) * channels * plane;
+      float* xp = buf.data() + team_slot(threads) * channels * plane;
       for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
       for (std::int64_t it = 0; it < items; ++it) body(i, xp, it);
     });
@@ -369,7 +373,7 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
         std::fill(dst + chan - slack, dst + chan, 0.f);
       },
       [&](std::int64_t n, const float* xq, std::int64_t cb) {
-        float* out = wide.data() + (threads > 1 ? thread_id() : 0) * co * wide_stride;
+        float* out = wide.data() + team_slot(threads) * co * wide_stride;
         for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
           const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
           pix_tile_fn(co, run, 1)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes,
@@ -680,7 +684,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
 #endif
   {
     const bool shared = !own_images;
-    const int me = own_images ? thread_id() : 0;
+    const int me = own_images ? team_slot(threads) : 0;
     const std::int64_t n_lo = s.n * me / copies, n_hi = s.n * (me + 1) / copies;
     float* const xb = xbuf.data() + me * chunk * x_image;
     float* const db = dbuf.data() + me * chunk * dy_image;

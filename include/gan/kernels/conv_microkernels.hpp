@@ -165,11 +165,12 @@ inline WgradTileFn wgrad_tile_fn(std::int64_t kw, int group) {
 //
 //   out[c][i][v*kLanes + l] = sum_{r < R, t < T} src[r*chan_stride + tap[t] + i*row_stride + v*kLanes + l] * w[r][t][c]
 //
-// Vectors run along a row of output pixels (contiguous in the padded, phase-split source),
-// the CO channels' weights are broadcast. Used for the forward pass when the input has fewer
-// than 4 channels and for the data gradient when the input does (one-channel images):
-// blocking over channels would leave most lanes empty there. Lanes past the valid row width
-// compute garbage that is never stored; sources carry kPixSlack readable floats at the end.
+// Vectors run along output pixels (contiguous in the padded, phase-split source), the CO
+// channels' weights are broadcast. Used for the forward pass when both sides have few
+// channels (fewer than 4 in, 16 out; row_stride = kLanes walks a flattened "wide" plane) and
+// for the data gradient when the input has fewer than 4 (one-channel images): blocking over
+// channels would leave most lanes empty there. Lanes past the valid pixels compute garbage
+// that is never stored; sources carry readable slack floats at the end.
 
 inline constexpr int kRegs = kLanes >= 16 ? 32 : 16;
 
@@ -267,25 +268,7 @@ inline void store_tile_avx512(float* dst, std::int64_t chan, std::int64_t row, s
 #define GAN_CONV_AVX512 0
 #endif
 
-// d[0, n) = v[0, n) (+= when accumulate) for 0 < n <= kLanes, touching nothing past d + n:
-// one masked load/store on AVX-512, a lane loop elsewhere.
-inline void store_lanes(float* d, const Vec& v, int n, bool accumulate) {
-#if defined(__AVX512F__)
-  if constexpr (kLanes == 16) {
-    const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
-    __m512 r = v;
-    if (accumulate) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, d));
-    _mm512_mask_storeu_ps(d, m, r);
-    return;
-  }
-#endif
-  alignas(64) float t[kLanes];
-  v.store_aligned(t);
-  if (accumulate)
-    for (int l = 0; l < n; ++l) d[l] += t[l];
-  else
-    for (int l = 0; l < n; ++l) d[l] = t[l];
-}
+// Readable floats past the end of a pixel-vector source (the last vector of a row may run over).
 inline constexpr int kPixSlack = 2 * kLanes;
 
 // Makes the compiler hold v in a register from here on. GCC otherwise folds a load used by
