@@ -68,7 +68,10 @@ static int run(Config c) {
   models::dcgan_init(G, rng);
   models::dcgan_init(D, rng);
   // --ema (not in the paper; Yazici et al. 2019): a running average of G's weights is what
-  // the grids, the metrics and generator.safetensors show. G_ema starts as a copy of G.
+  // the grids, the metrics and generator.safetensors show. G_ema starts as a copy of G; the
+  // decay ramps up as min(ema, (1 + step) / (10 + step)) so the random init is forgotten
+  // fast. Its batch norms get statistics of their own (nn::update_bn) before every use:
+  // G's running statistics belong to G's weights, not to their average.
   models::DcganGenerator<float> G_ema(shape);
   auto params = G.named_parameters(), ema_params = G_ema.named_parameters();
   auto update_ema = [&](double decay) {
@@ -77,10 +80,13 @@ static int run(Config c) {
       const float* p = params[i].second.value().data();
       for (std::int64_t k = 0; k < params[i].second.numel(); ++k) e[k] = float(decay * e[k] + (1 - decay) * p[k]);
     }
-    auto bufs = G.named_buffers(), ema_bufs = G_ema.named_buffers();  // BN statistics: copied
-    for (std::size_t i = 0; i < bufs.size(); ++i) ema_bufs[i].second.copy_from(bufs[i].second);
   };
   update_ema(0.0);
+  auto refresh_ema_statistics = [&] {
+    if (c.ema <= 0) return;
+    Rng bn_rng(c.seed + 3000);
+    nn::update_bn(G_ema, 4, [&](std::int64_t) { G_ema(Var<float>(randn<float>(Shape{256, c.z_dim}, bn_rng))); });
+  };
   models::DcganGenerator<float>& shown = c.ema > 0 ? G_ema : G;
   optim::AdamOptions adam;
   adam.lr = c.lr, adam.beta1 = c.beta1;
@@ -120,6 +126,7 @@ static int run(Config c) {
   auto evaluate = [&] {
     if (!judge) return;
     Rng eval_rng(c.seed + 2000);  // the same z at every evaluation: curves show G, not z noise
+    refresh_ema_statistics();
     NoGradGuard no_grad;
     shown.eval();
     Tensor<float> samples = Tensor<float>::empty(Shape{c.eval_samples, 1, 28, 28});
@@ -141,6 +148,7 @@ static int run(Config c) {
   };
   // Weights alone for the latent-space and feature programs (dcgan_latent, dcgan_features).
   auto save_all = [&] {
+    refresh_ema_statistics();
     ckpt.save(ckpt_path);
     const std::map<std::string, std::string> meta = {{"z_dim", std::to_string(c.z_dim)}, {"width", std::to_string(c.width)},
                                                      {"image_size", std::to_string(c.image_size)}, {"data", c.data},
@@ -149,6 +157,7 @@ static int run(Config c) {
     io::save_module(c.out + "/discriminator.safetensors", D, meta);
   };
   auto save_samples = [&](const std::string& name) {
+    refresh_ema_statistics();
     NoGradGuard no_grad;
     shown.eval();
     io::save_image_grid(c.out + "/" + name, shown(fixed_z).value(), {8, 2, 0, -1.0f, 1.0f});
@@ -198,7 +207,7 @@ static int run(Config c) {
     Var<float> loss_g = bce_with_logits(D(fake), 1.0);
     loss_g.backward();
     opt_g.step();
-    if (c.ema > 0) update_ema(c.ema);
+    if (c.ema > 0) update_ema(std::min(c.ema, (1.0 + step) / (10.0 + step)));
 
     ++step;
     train_us += std::int64_t(1e6 * watch.seconds());

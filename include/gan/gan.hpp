@@ -49,6 +49,7 @@
 #include "gan/nn/sequential.hpp"
 #include "gan/nn/shape_layers.hpp"
 #include "gan/nn/unet_block.hpp"
+#include "gan/nn/update_bn.hpp"
 
 #include "gan/losses/bce.hpp"
 #include "gan/losses/cross_entropy.hpp"

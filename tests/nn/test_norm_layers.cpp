@@ -8,6 +8,8 @@
 #include "gan/core/random.hpp"
 #include "gan/nn/batch_norm.hpp"
 #include "gan/nn/instance_norm.hpp"
+#include "gan/nn/sequential.hpp"
+#include "gan/nn/update_bn.hpp"
 
 using gan::Shape;
 using gan::Tensor;
@@ -103,6 +105,35 @@ TEST_CASE("eval uses the running statistics and leaves them alone") {
   }
   // A single sample is fine in eval: nothing is estimated from it.
   CHECK_NOTHROW(bn(Var<double>(Tensor<double>::ones(Shape{1, 3}), false)));
+}
+
+TEST_CASE("update_bn replaces running statistics by the average over the given batches") {
+  // Two batch norms in a Sequential, the second behind a scaling: both must be found.
+  auto first = std::make_shared<gan::nn::BatchNorm2d<double>>(3);
+  auto second = std::make_shared<gan::nn::BatchNorm2d<double>>(3);
+  gan::nn::Sequential<double> net(first, second);
+  for (std::uint64_t step = 0; step < 4; ++step) net(Var<double>(shifted_randn(Shape{2, 3, 2, 3}, 10 + step), false));
+  net.eval();
+  const std::vector<Tensor<double>> batches = {shifted_randn(Shape{2, 3, 2, 3}, 30), shifted_randn(Shape{3, 3, 2, 3}, 31),
+                                               shifted_randn(Shape{2, 3, 2, 3}, 32)};
+  gan::nn::update_bn(net, 3, [&](std::int64_t k) { net(Var<double>(batches[static_cast<std::size_t>(k)], false)); });
+
+  std::vector<double> want_mean(3, 0.0), want_var(3, 0.0), mean, unbiased;
+  for (const auto& x : batches) {
+    channel_stats(x, mean, unbiased);
+    for (std::size_t c = 0; c < 3; ++c) want_mean[c] += mean[c] / 3, want_var[c] += unbiased[c] / 3;
+  }
+  for (std::int64_t c = 0; c < 3; ++c) {
+    CHECK(first->running_mean()[c] == doctest::Approx(want_mean[static_cast<std::size_t>(c)]).epsilon(1e-12));
+    CHECK(first->running_var()[c] == doctest::Approx(want_var[static_cast<std::size_t>(c)]).epsilon(1e-12));
+    // The second sees each batch normalised by its own statistics: mean 0, unbiased variance m / (m - 1).
+    CHECK(std::abs(second->running_mean()[c]) < 1e-9);
+    CHECK(second->running_var()[c] == doctest::Approx(1.0).epsilon(0.1));
+  }
+  CHECK(!net.is_training());  // mode and momentum restored
+  CHECK(first->options().momentum == 0.1);
+  CHECK(second->options().momentum == 0.1);
+  CHECK_THROWS_WITH(gan::nn::update_bn(net, 0, [](std::int64_t) {}), doctest::Contains("batches must be positive"));
 }
 
 TEST_CASE("batch_stats_in_eval normalises with batch statistics without touching running ones") {

@@ -61,6 +61,11 @@ class BatchNormBase : public Layer<T> {
   }
 
   const BatchNormOptions& options() const { return opt_; }
+  // nn::update_bn turns the running statistics into a plain average by stepping this.
+  void set_momentum(double momentum) {
+    check(momentum >= 0 && momentum <= 1, describe(), ": momentum must be in [0, 1], got ", momentum);
+    opt_.momentum = momentum;
+  }
   // Handles sharing the layer's state (writes go through); undefined when affine = false /
   // track_running_stats = false.
   Var<T> weight() const { return weight_; }
