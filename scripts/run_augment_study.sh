@@ -11,8 +11,9 @@
 #   fashion: data/fashion-mnist. DATA=<dir> overrides either (e.g. a full 60k MNIST).
 #   --full: the study's original sizes and lengths (GPU-days of work on a CPU, see the doc).
 # Environment: BUILD_DIR (default build), OUT (default out/augment_study/<dataset>[-full]),
-#   PROCS (default 1): variants trained by that many single-thread processes at once;
-#   on small convolutions 2 processes x 1 thread beat 1 process x 2 threads on 2 cores.
+#   PROCS (default: the number of cores, at most 9): variants trained by that many
+#   single-thread processes at once; on these small convolutions 2 processes x 1 thread
+#   beat 1 process x 2 threads on 2 cores. PROCS=1: one process with all threads.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +30,9 @@ case $dataset in
 esac
 out=${OUT:-out/augment_study/$dataset$([[ $full == 1 ]] && echo -full)}
 build=${BUILD_DIR:-build}
-procs=${PROCS:-1}
+variants=(baseline v1 v2 v3 v4 v5 v6 v7 v8)
+procs=${PROCS:-$(nproc)}
+((procs > ${#variants[@]})) && procs=${#variants[@]}
 [[ -d $data ]] || { echo "run_augment_study.sh: no data in '$data' (bash scripts/prepare_data.sh)" >&2; exit 1; }
 
 cgan_args=()
@@ -47,7 +50,6 @@ echo "==== cGAN on $data -> $out/cgan   ($(uptime))"
 /usr/bin/time -f "cgan_mnist: %e s wall, %U s user" \
   "$build/examples/cgan_mnist" --data "$data" --out "$out/cgan" --resume "${cgan_args[@]}"
 
-variants=(baseline v1 v2 v3 v4 v5 v6 v7 v8)
 echo "==== classifier, ${#variants[@]} variants in $procs process(es) -> $out/study   ($(uptime))"
 run_study() {
   "$build/examples/augment_study" --data "$data" --generator "$out/cgan/G.safetensors" --out "$out/study" --resume \
