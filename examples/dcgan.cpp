@@ -40,8 +40,8 @@ struct Config {
   int epochs = 2;
   std::int64_t iters = 0;  // 0: epochs decide
   std::int64_t batch = 128, width = 64, z_dim = 100, image_size = 28;
-  std::int64_t eval_samples = 2000, eval_every = 0;  // eval_every 0: after every epoch
-  double lr = 2e-4, beta1 = 0.5, time_limit = 0, cpu_limit = 0, ema = 0, lr_decay_from = 1;
+  std::int64_t eval_samples = 2000, eval_every = 0, augment_shift = 0;  // eval_every 0: after every epoch
+  double lr = 2e-4, lr_d = 0, real_label = 1, beta1 = 0.5, time_limit = 0, cpu_limit = 0, ema = 0, lr_decay_from = 1;
   std::uint64_t seed = 1;
   int threads = 0;
   bool resume = false, long_run = false;
@@ -73,15 +73,7 @@ static int run(Config c) {
   // fast. Its batch norms get statistics of their own (nn::update_bn) before every use:
   // G's running statistics belong to G's weights, not to their average.
   models::DcganGenerator<float> G_ema(shape);
-  auto params = G.named_parameters(), ema_params = G_ema.named_parameters();
-  auto update_ema = [&](double decay) {
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      float* e = ema_params[i].second.value().data();
-      const float* p = params[i].second.value().data();
-      for (std::int64_t k = 0; k < params[i].second.numel(); ++k) e[k] = float(decay * e[k] + (1 - decay) * p[k]);
-    }
-  };
-  update_ema(0.0);
+  optim::ExponentialMovingAverage<float> ema(G_ema.parameters(), G.parameters());
   auto refresh_ema_statistics = [&] {
     if (c.ema <= 0) return;
     Rng bn_rng(c.seed + 3000);
@@ -90,7 +82,9 @@ static int run(Config c) {
   models::DcganGenerator<float>& shown = c.ema > 0 ? G_ema : G;
   optim::AdamOptions adam;
   adam.lr = c.lr, adam.beta1 = c.beta1;
-  optim::Adam<float> opt_g(G.parameters(), adam), opt_d(D.parameters(), adam);
+  optim::Adam<float> opt_g(G.parameters(), adam);
+  if (c.lr_d > 0) adam.lr = c.lr_d;
+  optim::Adam<float> opt_d(D.parameters(), adam);
   Rng fixed_rng(c.seed + 1000);  // the grids' z, independent of training
   const Var<float> fixed_z(randn<float>(Shape{64, c.z_dim}, fixed_rng));
 
@@ -192,22 +186,24 @@ static int run(Config c) {
 
     if (c.lr_decay_from < 1) {  // both rates fall linearly to 0 over the last part of the run
       const double f = double(step) / double(total);
-      const double lr = c.lr * std::min(1.0, (1.0 - f) / (1.0 - c.lr_decay_from));
-      opt_d.set_lr(lr), opt_g.set_lr(lr);
+      const double scale = std::min(1.0, (1.0 - f) / (1.0 - c.lr_decay_from));
+      opt_g.set_lr(c.lr * scale), opt_d.set_lr((c.lr_d > 0 ? c.lr_d : c.lr) * scale);
     }
-    // D step: real -> 1, fake -> 0; detach() keeps this step's gradients out of G.
+    // --augment-shift (DiffAugment): D sees real and fake images moved by random offsets.
+    auto seen_by_D = [&](const Var<float>& x) { return c.augment_shift > 0 ? random_translate(x, c.augment_shift, rng, -1.0f) : x; };
+    // D step: real -> 1 (or --real-label), fake -> 0; detach() keeps this step's gradients out of G.
     opt_d.zero_grad();
-    Var<float> logits_real = D(real), logits_fake = D(fake.detach());
-    Var<float> loss_d = bce_with_logits(logits_real, 1.0) + bce_with_logits(logits_fake, 0.0);
+    Var<float> logits_real = D(seen_by_D(real)), logits_fake = D(seen_by_D(fake.detach()));
+    Var<float> loss_d = bce_with_logits(logits_real, c.real_label) + bce_with_logits(logits_fake, 0.0);
     loss_d.backward();
     opt_d.step();
 
     // G step: make D call the fakes real; gradients flow through D into G.
     opt_g.zero_grad();
-    Var<float> loss_g = bce_with_logits(D(fake), 1.0);
+    Var<float> loss_g = bce_with_logits(D(seen_by_D(fake)), 1.0);
     loss_g.backward();
     opt_g.step();
-    if (c.ema > 0) update_ema(std::min(c.ema, (1.0 + step) / (10.0 + step)));
+    if (c.ema > 0) ema.update(std::min(c.ema, (1.0 + step) / (10.0 + step)));
 
     ++step;
     train_us += std::int64_t(1e6 * watch.seconds());
@@ -241,6 +237,9 @@ int main(int argc, char** argv) {
   app.add_flag("--long", c.long_run, "long run for oscillation / mode-collapse study: at least 50 epochs, metrics every epoch");
   app.add_option("--batch", c.batch, "batch size (paper: 128)")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", c.lr, "Adam learning rate (paper: 2e-4)")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr-d", c.lr_d, "D's Adam learning rate if different from G's (0: --lr for both, the paper; two rates: Heusel et al. 2017)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--real-label", c.real_label, "D's target for real images (1: the paper; 0.9: one-sided label smoothing, Salimans et al. 2016)")->capture_default_str()->check(CLI::Range(0.5, 1.0));
+  app.add_option("--augment-shift", c.augment_shift, "DiffAugment translation (Zhao et al. 2020): D's real and fake inputs moved by up to this many pixels, background filled in (0: off, the paper)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--lr-decay-from", c.lr_decay_from, "fraction of the iterations after which both learning rates fall linearly to 0 at the end (1: constant, the paper)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--beta1", c.beta1, "Adam beta1 (paper: 0.5)")->capture_default_str()->check(CLI::Range(0.0, 0.999999));
   app.add_option("--width", c.width, "base channel width of G and D")->capture_default_str()->check(CLI::PositiveNumber);

@@ -35,6 +35,7 @@
 #include "gan/ops/one_hot.hpp"
 #include "gan/ops/reduce.hpp"
 #include "gan/ops/shape_ops.hpp"
+#include "gan/ops/translate.hpp"
 #include "gan/ops/upsample.hpp"
 
 #include "gan/nn/activation.hpp"
@@ -57,6 +58,7 @@
 #include "gan/losses/mse.hpp"
 #include "gan/optim/adam.hpp"
 #include "gan/optim/clip_grad.hpp"
+#include "gan/optim/ema.hpp"
 #include "gan/optim/sgd.hpp"
 
 #include "gan/models/conditional.hpp"
