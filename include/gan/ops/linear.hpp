@@ -1,14 +1,12 @@
 #pragma once
 // gan::linear: y = x w^T + b, like torch.nn.functional.linear. Every leading axis of x is a
-// batch axis, so (N, in) and (N, T, in) both work; the product is one Eigen GEMM.
+// batch axis, so (N, in) and (N, T, in) both work; the passes are kernels/linear.hpp.
 
 #include <cstdint>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "gan/autograd/variable.hpp"
-#include "gan/kernels/gemm.hpp"
+#include "gan/kernels/linear.hpp"
 
 namespace gan {
 
@@ -31,13 +29,8 @@ Var<T> linear(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>()) {
   std::int64_t rows = 1;
   for (int i = 0; i + 1 < xs.rank(); ++i) rows *= xs[i];
   Tensor<T> y = Tensor<T>::empty(Shape(dims));
-  T beta = T(0);
-  if (b.defined()) {
-    y.matrix(rows).rowwise() = b.value().vec().transpose();
-    beta = T(1);
-  }
-  kernels::gemm(kernels::Op::none, kernels::Op::transpose, rows, out, in, T(1), x.value().data(), w.value().data(), beta,
-                y.data());
+  kernels::linear_forward(y.data(), x.value().data(), w.value().data(), b.defined() ? b.value().data() : nullptr, rows,
+                          in, out);
 
   const Tensor<T> xv = w.requires_grad() ? x.value() : Tensor<T>();
   const Tensor<T> wv = x.requires_grad() ? w.value() : Tensor<T>();
@@ -45,12 +38,10 @@ Var<T> linear(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>()) {
   return make_result(
       std::move(y), "linear", b.defined() ? std::vector<Var<T>>{x, w, b} : std::vector<Var<T>>{x, w},
       [xv, wv, rows, in, out, has_bias](const Tensor<T>& dy, GradSlots<T>& g) {
-        using kernels::Op;
-        // dx (rows, in) += dy (rows, out) w (out, in);  dw (out, in) += dy^T x;  db += column sums of dy
-        if (g.needs(0)) kernels::gemm(Op::none, Op::none, rows, in, out, T(1), dy.data(), wv.data(), T(1), g[0].data());
-        if (g.needs(1))
-          kernels::gemm(Op::transpose, Op::none, out, in, rows, T(1), dy.data(), xv.data(), T(1), g[1].data());
-        if (has_bias && g.needs(2) && rows > 0) g[2].vec() += dy.matrix(rows).colwise().sum().transpose();
+        if (g.needs(0)) kernels::linear_backward_data(g[0].data(), dy.data(), wv.data(), rows, in, out);
+        T* const dw = g.needs(1) ? g[1].data() : nullptr;
+        T* const db = has_bias && g.needs(2) ? g[2].data() : nullptr;
+        kernels::linear_backward_weight(dw, db, dy.data(), xv.data(), rows, in, out);
       });
 }
 

@@ -1,0 +1,65 @@
+// kernels::gemm against a plain triple loop in double: all four transpose combinations,
+// beta 0 / 1 / 0.5, odd sizes, k = 0, and few-row products large enough to take the
+// column-slab split on 2 threads (its slab edges fall inside rows, not on them).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "gan/core/parallel.hpp"
+#include "gan/core/random.hpp"
+#include "gan/kernels/gemm.hpp"
+
+namespace {
+
+using gan::kernels::Op;
+
+std::vector<float> random_vector(std::int64_t size, gan::Rng& rng) {
+  std::vector<float> v(static_cast<std::size_t>(size));
+  for (float& x : v) x = static_cast<float>(rng.uniform(-1.0, 1.0));
+  return v;
+}
+
+void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float beta, int threads) {
+  CAPTURE(ta);
+  CAPTURE(tb);
+  CAPTURE(m);
+  CAPTURE(n);
+  CAPTURE(k);
+  CAPTURE(beta);
+  CAPTURE(threads);
+  gan::Rng rng(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
+  const std::vector<float> a = random_vector(m * k, rng), b = random_vector(k * n, rng);
+  std::vector<float> c = random_vector(m * n, rng);
+  const float alpha = 0.75f;
+  std::vector<double> want(c.size());
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (std::int64_t p = 0; p < k; ++p)
+        sum += double(a[std::size_t(ta ? p * m + i : i * k + p)]) * double(b[std::size_t(tb ? j * k + p : p * n + j)]);
+      want[std::size_t(i * n + j)] = alpha * sum + (beta == 0.f ? 0.0 : double(beta) * c[std::size_t(i * n + j)]);
+    }
+  if (beta == 0.f) std::fill(c.begin(), c.end(), std::nanf(""));  // beta 0 must not read C
+  gan::set_num_threads(threads);
+  gan::kernels::gemm(ta ? Op::transpose : Op::none, tb ? Op::transpose : Op::none, m, n, k, alpha, a.data(), b.data(),
+                     beta, c.data());
+  gan::set_num_threads(2);
+  double worst = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) worst = std::max(worst, std::abs(c[i] - want[i]) / (1.0 + std::abs(want[i])));
+  CHECK(worst < 1e-5 * std::sqrt(double(k) + 1));
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches a triple loop on odd shapes, every transpose and beta, 1 and 2 threads") {
+  const std::int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {1, 17, 9}, {13, 1, 31}, {7, 6, 0}, {17, 1000, 300},
+                                    {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}};
+  for (const auto& s : shapes)
+    for (int threads : {1, 2})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (float beta : {0.f, 1.f, 0.5f}) check_gemm(ta, tb, s[0], s[1], s[2], beta, threads);
+}
