@@ -23,6 +23,12 @@ SHAPE_TEXT = {
     9: "conv 1->64, 33x33 k9 s1 p4, N=16",
 }
 PASSES = ["fwd", "bwd_data", "bwd_weight"]
+LINEAR_TEXT = {
+    1: "z 100 -> 6272 (DCGAN G)",
+    2: "6272 -> 1 (DCGAN D head)",
+    3: "3136 -> 128 (classifier)",
+    4: "1024 -> 1024 (E3 classifier)",
+}
 
 
 # PyTorch's DCGAN-MNIST step in its best configuration on an idle machine of this type, as
@@ -52,8 +58,12 @@ def torch_rows(path):
             r = json.loads(line)
             if r["kind"] == "conv":
                 rows[("conv", r["shape"], r["pass"], r["threads"])] = r["gflops"]
+            elif r["kind"] == "linear":
+                rows[("linear", r["layer"], r["pass"], r["threads"])] = r["gflops"]
             elif r["kind"] == "train":
                 rows[("train", r["threads"])] = r["images_per_s"]
+            elif r["kind"] == "info":
+                rows[("blas",)] = ", ".join(r.get("blas", [])) or "unknown"
     return rows
 
 
@@ -72,7 +82,8 @@ def median_entries(rounds):
 
 def median_values(rounds):
     keys = {k for r in rounds for k in r}
-    return {k: statistics.median([r[k] for r in rounds if k in r]) for k in keys}
+    return {k: (statistics.median([r[k] for r in rounds if k in r]) if k != ("blas",) else
+                next(r[k] for r in rounds if k in r)) for k in keys}
 
 
 def fmt(v, digits=1):
@@ -97,6 +108,8 @@ def main():
     peak = median_entries([gbench_medians(os.path.join(d, "peak.json"))[1] for d in dirs])
     conv = median_entries([gbench_medians(os.path.join(d, "conv.json"))[1] for d in dirs])
     train = median_entries([gbench_medians(os.path.join(d, "train.json"))[1] for d in dirs])
+    linear_files = [os.path.join(d, "linear.json") for d in dirs]
+    linear = median_entries([gbench_medians(f)[1] for f in linear_files]) if all(map(os.path.exists, linear_files)) else {}
     shipped = median_values([torch_rows(os.path.join(d, "torch_shipped.jsonl")) for d in dirs])
     best = median_values([torch_rows(os.path.join(d, "torch_best.jsonl")) for d in dirs])
     threads_list = [1, 2]
@@ -111,6 +124,12 @@ def main():
             ours[key] = b.get("GFLOPs")
             faults[key] = b.get("minflt")
 
+    ours_linear = {}
+    for name, b in linear.items():
+        m = re.match(r"linear(\d+)_[^/]+/(\w+)/threads:(\d+)/real_time", name)
+        if m:
+            ours_linear[(int(m.group(1)), m.group(2), int(m.group(3)))] = (b.get("GFLOPs"), b.get("minflt"))
+
     lines = []
     w = lines.append
     w("# Performance: gan vs PyTorch CPU")
@@ -123,9 +142,11 @@ def main():
     w(f"- Medians over {a.repeats} repetitions in each of {len(dirs)} round(s), then the median over"
       " rounds (the two libraries alternate round by round). GFLOP/s = 2 x multiply-adds of the layer (all taps,"
       " padding included) / seconds, the same count for every pass; backward-weight includes the bias"
-      " gradient. PyTorch best = the better of PyTorch as shipped and PyTorch with"
-      " `GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432"
+      " gradient. PyTorch best = the better of PyTorch as shipped (Debian's default BLAS) and PyTorch with"
+      " OpenBLAS (`libopenblas0-openmp`), `GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432"
       " OMP_WAIT_POLICY=passive`; ratio = ours / PyTorch best.")
+    w(f"- PyTorch's BLAS (the libraries with 'blas' in their path that the process mapped): as shipped `{shipped.get(('blas',), 'not recorded')}`;"
+      f" best configuration `{best.get(('blas',), 'not recorded')}`.")
     # The load after the run includes this run's own threads (its last minute runs 2 threads),
     # so only the load before it says whether other jobs held the CPUs; this VM idles at ~1.
     loads = [float(v) for v in a.load_before.split()[:1] if v]
@@ -183,6 +204,25 @@ def main():
                 misses_scale.append(f"shape {sid} {p}: {sc:.2f}x")
         w(f"| {sid} | " + " | ".join(cells) + " |")
     w("")
+    misses_linear = []
+    if ours_linear:
+        w("## Linear layers (batch 64, Eigen GEMM), GFLOP/s")
+        w("")
+        w("| layer | pass | threads | ours | PyTorch shipped | PyTorch best | ratio | ours % of peak | minflt/iter |")
+        w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for t in threads_list:
+            for lid in sorted(LINEAR_TEXT):
+                for p in PASSES:
+                    o, flt = ours_linear.get((lid, p, t), (None, None))
+                    ts, tb = shipped.get(("linear", lid, p, t)), best.get(("linear", lid, p, t))
+                    tbest = max([v for v in (ts, tb) if v is not None], default=None)
+                    ratio = o / tbest if (o and tbest) else None
+                    pct = 100 * o / peak_g[t] if (o and peak_g[t]) else None
+                    w(f"| {lid}: {LINEAR_TEXT[lid]} | {p} | {t} | {fmt(o)} | {fmt(ts)} | {fmt(tb)} | {fmt(ratio, 2)} |"
+                      f" {fmt(pct, 0)} | {fmt(flt, 1)} |")
+                    if ratio is not None and ratio < 1:
+                        misses_linear.append(f"linear {lid} {p} at {t} thread(s): {ratio:.2f}")
+        w("")
     w("## DCGAN-MNIST training step (batch 64, images/s)")
     w("")
     w("| threads | ours | PyTorch shipped | PyTorch best | ratio | ours minflt/step |")
@@ -214,6 +254,10 @@ def main():
       + ("" if not misses_ratio else ": " + "; ".join(misses_ratio)))
     w(f"- >= 75% of peak on shapes 2, 3, 5, 6, 7, 8: {'met' if not misses_peak else 'missed on ' + str(len(misses_peak)) + ' rows'}"
       + ("" if not misses_peak else ": " + "; ".join(misses_peak)))
+    if ours_linear:
+        w(f"- linear layers, ratio >= 1.0 (no target of its own; issue 5 keeps Eigen's GEMM if it measures well):"
+          f" {'met' if not misses_linear else 'missed on ' + str(len(misses_linear)) + ' rows'}"
+          + ("" if not misses_linear else ": " + "; ".join(misses_linear)))
     tr = [f"{t} thread(s): {train_ratio[t]:.2f}x" for t in threads_list if train_ratio.get(t)]
     ok = all(train_ratio.get(t) and train_ratio[t] >= 1.5 for t in threads_list)
     w(f"- training step >= 1.5x PyTorch best: {'met' if ok else 'missed'} ({'; '.join(tr)})")

@@ -5,10 +5,13 @@ the DCGAN-MNIST training step, timed like benchmarks/bench_conv.cpp and bench_tr
 Run with Debian's interpreter (/usr/bin/python3, python3-torch 1.13), not a pyenv python.
 Prints one JSON object per measurement on stdout:
   {"kind": "conv", "shape": 2, "pass": "fwd", "threads": 1, "seconds": ..., "gflops": ...}
+  {"kind": "linear", "layer": 1, "pass": "fwd", "threads": 1, "seconds": ..., "gflops": ...}
   {"kind": "train", "threads": 1, "seconds": ..., "images_per_s": ...}
 seconds is the median over --repeats timed blocks (each >= --min-time), after a warm-up.
 The passes are aten::convolution_backward with one output mask each, so backward-data and
-backward-weight (with the bias gradient, like ours) are timed separately.
+backward-weight (with the bias gradient, like ours) are timed separately. The linear passes are
+the products autograd runs for nn.Linear (addmm forward, grad.mm(weight), grad.t().mm(input) +
+grad.sum(0)), as in benchmarks/bench_linear.cpp.
 
   /usr/bin/python3 benchmarks/torch_reference.py --threads 1 2 --repeats 5
 """
@@ -33,6 +36,14 @@ LAYERS = [
     (7, True, 1, 1024, 256, 16, 16, 4, 2, 1),
     (8, True, 64, 512, 256, 8, 8, 4, 2, 1),
     (9, False, 16, 1, 64, 33, 33, 9, 1, 4),
+]
+
+# (layer id, rows, in_features, out_features): as bench_linear.cpp.
+LINEARS = [
+    (1, 64, 100, 6272),
+    (2, 64, 6272, 1),
+    (3, 64, 3136, 128),
+    (4, 64, 1024, 1024),
 ]
 
 
@@ -77,6 +88,21 @@ def layer_passes(layer):
         "bwd_weight": lambda: backward([False, True, True]),
     }
     return sid, flops, passes
+
+
+def linear_passes(layer):
+    lid, rows, fin, fout = layer
+    g = torch.Generator().manual_seed(42)
+    x = torch.rand(rows, fin, generator=g) * 2 - 1
+    weight = torch.rand(fout, fin, generator=g) * 2 - 1
+    bias = torch.rand(fout, generator=g) * 2 - 1
+    dy = torch.rand(rows, fout, generator=g) * 2 - 1
+    passes = {
+        "fwd": lambda: F.linear(x, weight, bias),
+        "bwd_data": lambda: dy.mm(weight),
+        "bwd_weight": lambda: (dy.t().mm(x), dy.sum(0)),
+    }
+    return lid, 2.0 * rows * fin * fout, passes
 
 
 def dcgan_step_fn(batch=64, z_dim=100):
@@ -138,11 +164,19 @@ def main():
                     sec = median_seconds(fn, args.repeats, args.min_time)
                     print(json.dumps({"kind": "conv", "shape": sid, "pass": name, "threads": threads,
                                       "seconds": sec, "gflops": flops / sec * 1e-9}), flush=True)
+            for layer in LINEARS:
+                lid, flops, passes = linear_passes(layer)
+                for name, fn in passes.items():
+                    sec = median_seconds(fn, args.repeats, args.min_time)
+                    print(json.dumps({"kind": "linear", "layer": lid, "pass": name, "threads": threads,
+                                      "seconds": sec, "gflops": flops / sec * 1e-9}), flush=True)
         if not args.no_train:
             sec = median_seconds(dcgan_step_fn(), args.repeats, max(args.min_time, 0.5))
             print(json.dumps({"kind": "train", "threads": threads, "seconds": sec, "images_per_s": 64 / sec}),
                   flush=True)
-    print(json.dumps({"kind": "info", "torch": torch.__version__,
+    with open("/proc/self/maps") as maps:  # which libblas.so.3 the dynamic loader picked
+        blas = sorted({line.split()[-1] for line in maps if "blas" in line and line.split()[-1].startswith("/")})
+    print(json.dumps({"kind": "info", "torch": torch.__version__, "blas": blas,
                       "parallel": torch.__config__.parallel_info().splitlines()[:6]}), flush=True)
     return 0
 

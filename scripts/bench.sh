@@ -2,10 +2,14 @@
 # Runs gan's benchmarks (benchmarks/, Google Benchmark) and the same layers and training step
 # in PyTorch CPU (benchmarks/torch_reference.py, Debian python3-torch) side by side, at 1 and 2
 # threads, and writes docs/performance.md from that one run:
-#   1. Release build of gan_bench_{peak,conv,train} (-O3 -march=native) in BUILD_DIR.
-#   2. gan: FMA peak probe, 9 shapes x 3 passes, DCGAN-MNIST step; medians over REPEATS.
-#   3. PyTorch as shipped, then in its best configuration (glibc malloc keeps freed memory,
-#      OMP_WAIT_POLICY=passive); the report compares with the better of the two per row.
+#   1. Release build of gan_bench_{peak,conv,linear,train} (-O3 -march=native) in BUILD_DIR.
+#   2. gan: FMA peak probe, 9 conv shapes and 4 linear layers x 3 passes, DCGAN-MNIST step;
+#      medians over REPEATS.
+#   3. PyTorch as shipped (Debian's default BLAS, the netlib reference libblas3), then in its
+#      best configuration: OpenBLAS (libopenblas0-openmp, the same OpenMP runtime), glibc
+#      malloc keeping freed memory, OMP_WAIT_POLICY=passive. Debian's python3-torch does its
+#      GEMMs (linear, transposed conv) through whatever libblas.so.3 it finds, so each run
+#      names its BLAS with LD_LIBRARY_PATH. The report compares with the better of the two.
 #   Steps 2 and 3 alternate for ROUNDS rounds; the report takes each row's median over rounds.
 # The machine should be idle: the script prints the load average before and after and the
 # report records both. Raw results stay in BUILD_DIR/bench-results/.
@@ -30,11 +34,19 @@ done
 build=${BUILD_DIR:-build-bench}
 out=${OUT:-docs/performance.md}
 export PATH="/usr/bin:/bin:$PATH"   # Debian's python3 (python3-torch) and toolchain first
+bash scripts/install_deps.sh        # compiler, Google Benchmark, python3-torch
+if ! dpkg-query -W -f='${Status}' libopenblas0-openmp 2>/dev/null | grep -q "install ok installed"; then
+  echo "bench.sh: installing libopenblas0-openmp (PyTorch's best configuration)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0-openmp
+fi
+libdir=/usr/lib/$(gcc -print-multiarch)
+blas_shipped=$libdir/blas             # netlib reference BLAS (libblas3), Debian's default
+blas_best=$libdir/openblas-openmp
 unset OMP_NUM_THREADS               # each side sets its thread count per measurement
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_BUILD_BENCHMARKS=ON -DGAN_BUILD_TESTS=OFF \
   -DGAN_BUILD_EXAMPLES=OFF -DGAN_INSTALL=OFF > /dev/null
-cmake --build "$build" --parallel "${JOBS:-2}" --target gan_bench_peak gan_bench_conv gan_bench_train
+cmake --build "$build" --parallel "${JOBS:-2}" --target gan_bench_peak gan_bench_conv gan_bench_linear gan_bench_train
 
 raw=$build/bench-results
 rm -rf "$raw"
@@ -48,14 +60,15 @@ torch_args=(--threads 1 2 --repeats "$repeats" --min-time "$min_time")
 for ((r = 1; r <= rounds; ++r)); do
   dir=$raw/round$r
   mkdir -p "$dir"
-  for b in peak conv train; do
+  for b in peak conv linear train; do
     echo "== round $r/$rounds: gan_bench_$b"
     "$build/benchmarks/gan_bench_$b" "${gbench[@]}" --benchmark_out="$dir/$b.json"
   done
   echo "== round $r/$rounds: PyTorch as shipped"
-  /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" | tee "$dir/torch_shipped.jsonl"
+  LD_LIBRARY_PATH=$blas_shipped /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" |
+    tee "$dir/torch_shipped.jsonl"
   echo "== round $r/$rounds: PyTorch best configuration"
-  GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432 \
+  LD_LIBRARY_PATH=$blas_best GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432 \
     OMP_WAIT_POLICY=passive /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" |
     tee "$dir/torch_best.jsonl"
 done
