@@ -40,10 +40,7 @@ const Layer kLayers[] = {
     {"shape9_conv_1to64_33_k9_n16", false, 16, 1, 64, 33, 33, 9, 1, 4},
 };
 
-enum class Pass { forward, backward_data, backward_weight };
-const char* pass_name(Pass p) {
-  return p == Pass::forward ? "fwd" : p == Pass::backward_data ? "bwd_data" : "bwd_weight";
-}
+using gan_bench::Pass;
 
 k::ConvShape shape_of(const Layer& l) {
   const Shape x{l.n, l.in_c, l.h, l.w};
@@ -83,25 +80,13 @@ void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
         break;
     }
   };
-  once();  // warm-up: workspaces enter the cache, pages are faulted in
-  const long faults = gan_bench::minor_faults();
-  for (auto _ : state) {
-    once();
-    benchmark::ClobberMemory();
-  }
-  gan_bench::report(state, flops(s), faults);
+  gan_bench::time_calls(state, once, flops(s));
 }
 
 const int kRegistered = [] {
   for (const Layer& l : kLayers)
-    for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weight})
-      benchmark::RegisterBenchmark((std::string(l.name) + "/" + pass_name(p)).c_str(),
-                                   [&l, p](benchmark::State& st) { run_layer(st, l, p); })
-          ->ArgName("threads")
-          ->Arg(1)
-          ->Arg(2)
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
+    gan_bench::register_passes(l.name, [&l](benchmark::State& st, Pass p) { run_layer(st, l, p); },
+                               benchmark::kMillisecond);
   return 0;
 }();
 

@@ -33,10 +33,7 @@ const Layer kLayers[] = {
     {"linear4_1024_to_1024", 64, 1024, 1024},
 };
 
-enum class Pass { forward, backward_data, backward_weight };
-const char* pass_name(Pass p) {
-  return p == Pass::forward ? "fwd" : p == Pass::backward_data ? "bwd_data" : "bwd_weight";
-}
+using gan_bench::Pass;
 
 void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
   gan_bench::use_threads(state);
@@ -54,25 +51,13 @@ void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
         break;
     }
   };
-  once();  // warm-up
-  const long faults = gan_bench::minor_faults();
-  for (auto _ : state) {
-    once();
-    benchmark::ClobberMemory();
-  }
-  gan_bench::report(state, 2.0 * double(l.rows) * double(l.in) * double(l.out), faults);
+  gan_bench::time_calls(state, once, 2.0 * double(l.rows) * double(l.in) * double(l.out));
 }
 
 const int kRegistered = [] {
   for (const Layer& l : kLayers)
-    for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weight})
-      benchmark::RegisterBenchmark((std::string(l.name) + "/" + pass_name(p)).c_str(),
-                                   [&l, p](benchmark::State& st) { run_layer(st, l, p); })
-          ->ArgName("threads")
-          ->Arg(1)
-          ->Arg(2)
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond);
+    gan_bench::register_passes(l.name, [&l](benchmark::State& st, Pass p) { run_layer(st, l, p); },
+                               benchmark::kMicrosecond);
   return 0;
 }();
 
