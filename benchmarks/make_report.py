@@ -170,6 +170,14 @@ def main():
     w(f"- The conv micro-kernels alone on L1-resident data, 1 thread, per CPU second (bench_peak"
       f" `microkernel`): forward tile {fmt(mk_f)} GFLOP/s, weight-gradient tile {fmt(mk_w)} GFLOP/s.")
     w("")
+    def compare(o, key, t):
+        """PyTorch shipped, PyTorch best, ours / the better of the two, ours in % of peak."""
+        ts, tb = shipped.get(key), best.get(key)
+        tbest = max([v for v in (ts, tb) if v is not None], default=None)
+        ratio = o / tbest if (o and tbest) else None
+        pct = 100 * o / peak_g[t] if (o and peak_g[t]) else None
+        return ts, tb, ratio, pct
+
     misses_ratio, misses_peak, misses_scale = [], [], []
     for t in threads_list:
         w(f"## Layer passes, {t} thread{'s' if t > 1 else ''}")
@@ -179,10 +187,7 @@ def main():
         for sid in range(1, 10):
             for p in PASSES:
                 o = ours.get((sid, p, t))
-                ts, tb = shipped.get(("conv", sid, p, t)), best.get(("conv", sid, p, t))
-                tbest = max([v for v in (ts, tb) if v is not None], default=None)
-                ratio = o / tbest if (o and tbest) else None
-                pct = 100 * o / peak_g[t] if (o and peak_g[t]) else None
+                ts, tb, ratio, pct = compare(o, ("conv", sid, p, t), t)
                 w(f"| {sid}: {SHAPE_TEXT[sid]} | {p} | {fmt(o)} | {fmt(ts)} | {fmt(tb)} | {fmt(ratio, 2)} |"
                   f" {fmt(pct, 0)} | {fmt(faults.get((sid, p, t)), 1)} |")
                 if ratio is not None and ratio < 1:
@@ -214,10 +219,7 @@ def main():
             for lid in sorted(LINEAR_TEXT):
                 for p in PASSES:
                     o, flt = ours_linear.get((lid, p, t), (None, None))
-                    ts, tb = shipped.get(("linear", lid, p, t)), best.get(("linear", lid, p, t))
-                    tbest = max([v for v in (ts, tb) if v is not None], default=None)
-                    ratio = o / tbest if (o and tbest) else None
-                    pct = 100 * o / peak_g[t] if (o and peak_g[t]) else None
+                    ts, tb, ratio, pct = compare(o, ("linear", lid, p, t), t)
                     w(f"| {lid}: {LINEAR_TEXT[lid]} | {p} | {t} | {fmt(o)} | {fmt(ts)} | {fmt(tb)} | {fmt(ratio, 2)} |"
                       f" {fmt(pct, 0)} | {fmt(flt, 1)} |")
                     if ratio is not None and ratio < 1:
