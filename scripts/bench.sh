@@ -34,11 +34,8 @@ done
 build=${BUILD_DIR:-build-bench}
 out=${OUT:-docs/performance.md}
 export PATH="/usr/bin:/bin:$PATH"   # Debian's python3 (python3-torch) and toolchain first
-bash scripts/install_deps.sh        # compiler, Google Benchmark, python3-torch
-if ! dpkg-query -W -f='${Status}' libopenblas0-openmp 2>/dev/null | grep -q "install ok installed"; then
-  echo "bench.sh: installing libopenblas0-openmp (PyTorch's best configuration)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0-openmp
-fi
+# compiler, Google Benchmark, python3-torch, and OpenBLAS for PyTorch's best configuration
+bash scripts/install_deps.sh libopenblas0-openmp
 libdir=/usr/lib/$(gcc -print-multiarch)
 blas_shipped=$libdir/blas             # netlib reference BLAS (libblas3), Debian's default
 blas_best=$libdir/openblas-openmp

@@ -5,6 +5,8 @@
 #
 #   bash scripts/install_deps.sh          # install what is missing
 #   bash scripts/install_deps.sh --check  # exit 1 and list what is missing, install nothing
+#   bash scripts/install_deps.sh PKG...   # the same, with extra packages a script needs
+#                                         # (scripts/bench.sh: libopenblas0-openmp)
 set -euo pipefail
 
 # Compiler + build: g++ brings GCC's OpenMP runtime (libgomp), which is all gan needs.
@@ -19,6 +21,10 @@ packages=(
   python3 python3-torch python3-numpy python3-matplotlib  # reference files, plots
   ca-certificates git
 )
+check_only=false
+for arg in "$@"; do
+  if [[ "$arg" == --check ]]; then check_only=true; else packages+=("$arg"); fi
+done
 
 # One dpkg-query for all packages; unknown packages print nothing and count as missing.
 # dpkg-query exits 1 when any package is unknown: that must not end the script (set -e).
@@ -38,7 +44,7 @@ if ((${#missing[@]} == 0)); then
   echo "install_deps: all dependencies present"
   exit 0
 fi
-if [[ "${1:-}" == "--check" ]]; then
+if $check_only; then
   echo "install_deps: missing: ${missing[*]}" >&2
   exit 1
 fi
