@@ -85,6 +85,16 @@ T min(T a, T b) { return a < b ? a : b; }
 template <class T, class Arch>
 batch<T, Arch> min(const batch<T, Arch>& a, const batch<T, Arch>& b) { return xsimd::min(a, b); }
 
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T max(T a, T b) { return a < b ? b : a; }
+template <class T, class Arch>
+batch<T, Arch> max(const batch<T, Arch>& a, const batch<T, Arch>& b) { return xsimd::max(a, b); }
+
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T sqrt(T x) { return std::sqrt(x); }
+template <class T, class Arch>
+batch<T, Arch> sqrt(const batch<T, Arch>& x) { return xsimd::sqrt(x); }
+
 // select(cond, a, b): cond ? a : b, lane-wise for batches.
 template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
 T select(bool c, T a, T b) { return c ? a : b; }

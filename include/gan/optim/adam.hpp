@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "gan/core/parallel.hpp"
+#include "gan/kernels/adam.hpp"
 #include "gan/optim/optimizer.hpp"
 
 namespace gan {
@@ -59,35 +59,21 @@ class Adam : public Optimizer<T> {
     const double bias_correction1 = 1 - std::pow(options_.beta1, t);
     const double bias_correction2_sqrt = std::sqrt(1 - std::pow(options_.beta2, t));
     const bool decoupled = options_.decoupled_weight_decay;
-    const T l2 = static_cast<T>(decoupled ? 0.0 : wd);
-    const T shrink = static_cast<T>(decoupled ? 1 - lr * wd : 1.0);
+    kernels::AdamCoefficients<T> c;
+    c.l2 = static_cast<T>(decoupled ? 0.0 : wd);
+    c.shrink = static_cast<T>(decoupled ? 1 - lr * wd : 1.0);
     // torch's lerp(m, g, w) switches formula at w = 0.5 (exact at w = 1); copying it keeps
     // beta1 <= 0.5 (DCGAN's 0.5) rounding like PyTorch's references do.
-    const T w = static_cast<T>(1 - options_.beta1);
-    const bool lerp_from_end = !(w < T(0.5));
-    const T b2 = static_cast<T>(options_.beta2);
-    const T one_minus_b2 = static_cast<T>(1 - options_.beta2);
-    const T neg_step_size = static_cast<T>(-lr / bias_correction1);
-    const T bc2_sqrt = static_cast<T>(bias_correction2_sqrt);
-    const T eps = static_cast<T>(options_.eps);
-    const bool amsgrad = options_.amsgrad;
-
-    T* p = param.data();
-    const T* g = grad.data();
-    T* m = state.buffers[0].data();
-    T* v = state.buffers[1].data();
-    T* vmax = amsgrad ? state.buffers[2].data() : nullptr;
-    // Elementwise, so any split over threads gives the same bits.
-    parallel_for(param.numel(), 16, [&](std::int64_t i) {
-      const T gi = g[i] + l2 * p[i];
-      const T pi = p[i] * shrink;
-      m[i] = lerp_from_end ? gi - (gi - m[i]) * (T(1) - w) : m[i] + w * (gi - m[i]);
-      v[i] = b2 * v[i] + one_minus_b2 * gi * gi;
-      T vi = v[i];
-      if (amsgrad) vi = vmax[i] = std::max(vmax[i], vi);
-      const T denom = std::sqrt(vi) / bc2_sqrt + eps;
-      p[i] = pi + neg_step_size * m[i] / denom;
-    });
+    c.w = static_cast<T>(1 - options_.beta1);
+    c.lerp_from_end = !(c.w < T(0.5));
+    c.beta2 = static_cast<T>(options_.beta2);
+    c.one_minus_beta2 = static_cast<T>(1 - options_.beta2);
+    c.neg_step_size = static_cast<T>(-lr / bias_correction1);
+    c.bias_correction2_sqrt = static_cast<T>(bias_correction2_sqrt);
+    c.eps = static_cast<T>(options_.eps);
+    c.amsgrad = options_.amsgrad;
+    kernels::adam_update(param.data(), grad.data(), state.buffers[0].data(), state.buffers[1].data(),
+                         c.amsgrad ? state.buffers[2].data() : nullptr, param.numel(), c);
   }
 
  private:
