@@ -39,7 +39,7 @@ struct Config {
   std::string data = "data/mnist", out = "out/dcgan", classifier;
   int epochs = 2;
   std::int64_t iters = 0;  // 0: epochs decide
-  std::int64_t batch = 128, width = 64, z_dim = 100, image_size = 28;
+  std::int64_t batch = 128, width = 64, z_dim = 100, image_size = 28, extra_layers = 0;
   std::int64_t eval_samples = 2000, eval_every = 0, augment_shift = 0;  // eval_every 0: after every epoch
   double lr = 2e-4, lr_d = 0, real_label = 1, beta1 = 0.5, time_limit = 0, cpu_limit = 0, ema = 0, lr_decay_from = 1;
   std::uint64_t seed = 1;
@@ -62,6 +62,7 @@ static int run(Config c) {
 
   models::DcganOptions shape;
   shape.z_dim = c.z_dim, shape.width = c.width, shape.image_size = c.image_size, shape.channels = 1;
+  shape.extra_layers = c.extra_layers;
   models::DcganGenerator<float> G(shape);
   models::DcganDiscriminator<float> D(shape);
   Rng rng(c.seed);
@@ -146,6 +147,7 @@ static int run(Config c) {
     ckpt.save(ckpt_path);
     const std::map<std::string, std::string> meta = {{"z_dim", std::to_string(c.z_dim)}, {"width", std::to_string(c.width)},
                                                      {"image_size", std::to_string(c.image_size)}, {"data", c.data},
+                                                     {"extra_layers", std::to_string(c.extra_layers)},
                                                      {"step", std::to_string(step)}};
     io::save_module(c.out + "/generator.safetensors", shown, meta);
     io::save_module(c.out + "/discriminator.safetensors", D, meta);
@@ -243,6 +245,7 @@ int main(int argc, char** argv) {
   app.add_option("--lr-decay-from", c.lr_decay_from, "fraction of the iterations after which both learning rates fall linearly to 0 at the end (1: constant, the paper)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--beta1", c.beta1, "Adam beta1 (paper: 0.5)")->capture_default_str()->check(CLI::Range(0.0, 0.999999));
   app.add_option("--width", c.width, "base channel width of G and D")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--extra-layers", c.extra_layers, "3x3 stride-1 conv + BN layers added at the largest hidden resolution of G and of D (0: the paper)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--z-dim", c.z_dim, "latent dimension")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--image-size", c.image_size, "28, or 64 (the paper's architecture; digits resized)")->capture_default_str()->check(CLI::IsMember({28, 64}));
   app.add_option("--classifier", c.classifier, "reference classifier weights (examples/mnist_classifier) to compute IS / FD / class histogram");

@@ -126,6 +126,7 @@ static models::DcganOptions d_options(const std::string& path) {
   auto get = [&](const char* k, std::int64_t d) { return meta.count(k) ? std::stoll(meta.at(k)) : d; };
   models::DcganOptions o;
   o.z_dim = get("z_dim", 100), o.width = get("width", 64), o.image_size = get("image_size", 28), o.channels = 1;
+  o.extra_layers = get("extra_layers", 0);
   check(o.image_size == 28, "dcgan_features: expects a 28x28 discriminator, '", path, "' is ", o.image_size, "x", o.image_size);
   return o;
 }

@@ -55,6 +55,7 @@ static Latent load_generator(const std::string& path) {
   auto get = [&](const char* k, std::int64_t d) { return meta.count(k) ? std::stoll(meta.at(k)) : d; };
   models::DcganOptions o;
   o.z_dim = get("z_dim", 100), o.width = get("width", 64), o.image_size = get("image_size", 28), o.channels = 1;
+  o.extra_layers = get("extra_layers", 0);
   Latent l{std::make_unique<models::DcganGenerator<float>>(o), o.z_dim};
   io::load_module(path, *l.G);
   l.G->eval();

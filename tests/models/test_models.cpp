@@ -46,6 +46,31 @@ TEST_CASE("DCGAN follows the paper: no norm on D's input layer or G's output lay
   CHECK(dp[3].first == "net.3.weight");
 }
 
+TEST_CASE("DCGAN extra_layers adds 3x3 conv + BN blocks at the largest hidden resolution") {
+  gan::Rng rng(2);
+  for (std::int64_t size : {28, 64}) {
+    gan::models::DcganOptions o;
+    o.image_size = size, o.width = 4, o.z_dim = 8;
+    gan::models::DcganGenerator<float> g0(o);
+    gan::models::DcganDiscriminator<float> d0(o);
+    o.extra_layers = 2;
+    gan::models::DcganGenerator<float> g(o);
+    gan::models::DcganDiscriminator<float> d(o);
+    // Each block: a 3x3 w -> w weight without bias, and BN's scale and shift.
+    const std::int64_t per_block = 4 * 4 * 9 + 2 * 4;
+    CHECK(g.parameter_count() == g0.parameter_count() + 2 * per_block);
+    CHECK(d.parameter_count() == d0.parameter_count() + 2 * per_block);
+    gan::models::dcgan_init(g, rng);
+    gan::models::dcgan_init(d, rng);
+    Var<float> x = g(Var<float>(gan::randn<float>(Shape{3, 8}, rng)));
+    CHECK(x.shape() == Shape{3, 1, size, size});
+    CHECK(d(x).shape() == Shape{3, 1});
+  }
+  gan::models::DcganOptions bad;
+  bad.extra_layers = -1;
+  CHECK_THROWS_WITH_AS(gan::models::DcganGenerator<float>{bad}, doctest::Contains("extra_layers"), gan::Error);
+}
+
 TEST_CASE("dcgan_init draws N(0, 0.02) weights, N(1, 0.02) norm scales, zero biases") {
   gan::models::DcganOptions o;
   o.width = 16;

@@ -8,6 +8,9 @@
 // 64x64 (paper):  G  z -> 8w x 4 -> 4w x 8 -> 2w x 16 -> w x 32 -> C x 64   (convT k4)
 //                 D  C x 64 -> w x 32 -> 2w x 16 -> 4w x 8 -> 8w x 4 -> conv k4 -> 1 logit
 // The first convT on the 1x1 latent is the paper's "projection of z": a linear map reshaped.
+// extra_layers (not in the paper; the `n_extra_layers` of the WGAN authors' DCGAN code) adds
+// that many 3x3 stride-1 convs (+ BN + the block's activation) at the largest hidden
+// resolution: G before its output layer, D after its input layer. 0 keeps the paper's net.
 // D returns logits (N, 1): use bce_with_logits, the stable form of sigmoid + BCE.
 
 #include <memory>
@@ -30,11 +33,13 @@ struct DcganOptions {
   std::int64_t image_size = 28;  // 28 or 64
   std::int64_t channels = 1;
   std::int64_t width = 64;       // w in the diagrams above (ngf / ndf)
+  std::int64_t extra_layers = 0;
 };
 
 inline void check_dcgan_options(const DcganOptions& o, const char* who) {
   check(o.image_size == 28 || o.image_size == 64, who, ": image_size must be 28 or 64, got ", o.image_size);
   check(o.z_dim > 0 && o.channels > 0 && o.width > 0, who, ": z_dim, channels and width must be positive");
+  check(o.extra_layers >= 0, who, ": extra_layers must be >= 0, got ", o.extra_layers);
 }
 
 // N(0, 0.02) for conv / linear weights, N(1, 0.02) for norm scales, 0 for every bias.
@@ -69,14 +74,14 @@ class DcganGenerator : public nn::Layer<T> {
     if (o.image_size == 28) {
       up(o.z_dim, 2 * w, 7, 1, 0, false);
       up(2 * w, w, 4, 2, 1, false);
-      up(w, o.channels, 4, 2, 1, true);
     } else {
       up(o.z_dim, 8 * w, 4, 1, 0, false);
       up(8 * w, 4 * w, 4, 2, 1, false);
       up(4 * w, 2 * w, 4, 2, 1, false);
       up(2 * w, w, 4, 2, 1, false);
-      up(w, o.channels, 4, 2, 1, true);
     }
+    for (std::int64_t i = 0; i < o.extra_layers; ++i) up(w, w, 3, 1, 1, false);
+    up(w, o.channels, 4, 2, 1, true);
     net_ = this->register_module("net", net);
   }
 
@@ -110,15 +115,19 @@ class DcganDiscriminator : public nn::Layer<T> {
       net->push_back(nn::make_activation<T>(nn::Activation::LeakyReLU(0.2)));
     };
     const std::int64_t w = o.width;
+    down(o.channels, w, false);
+    for (std::int64_t i = 0; i < o.extra_layers; ++i) {
+      net->push_back(std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions{w, w, 3, 1, 1, 1, false}));
+      net->push_back(nn::make_norm2d<T>(nn::Norm::batch, w));
+      net->push_back(nn::make_activation<T>(nn::Activation::LeakyReLU(0.2)));
+    }
     if (o.image_size == 28) {
-      down(o.channels, w, false);
       down(w, 2 * w, true);
       net->push_back(std::make_shared<nn::Flatten<T>>());
       nn::LinearOptions l;
       l.in = 2 * w * 7 * 7, l.out = 1;
       net->push_back(std::make_shared<nn::Linear<T>>(l));
     } else {
-      down(o.channels, w, false);
       down(w, 2 * w, true);
       down(2 * w, 4 * w, true);
       down(4 * w, 8 * w, true);
