@@ -200,10 +200,13 @@ static int run(Config c) {
     loss_d.backward();
     opt_d.step();
 
-    // G step: make D call the fakes real; gradients flow through D into G.
+    // G step: make D call the fakes real; gradients flow through D into G. D's parameters
+    // are frozen for it: their gradients would only be zeroed before D's next step.
     opt_g.zero_grad();
+    D.requires_grad_(false);
     Var<float> loss_g = bce_with_logits(D(seen_by_D(fake)), 1.0);
     loss_g.backward();
+    D.requires_grad_(true);
     opt_g.step();
     if (c.ema > 0) ema.update(std::min(c.ema, (1.0 + step) / (10.0 + step)));
 

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "gan/autograd/grad_check.hpp"
+#include "gan/losses/bce.hpp"
 #include "gan/models/conditional.hpp"
 #include "gan/models/dcgan.hpp"
 #include "gan/models/patchgan.hpp"
@@ -69,6 +71,39 @@ TEST_CASE("DCGAN extra_layers adds 3x3 conv + BN blocks at the largest hidden re
   gan::models::DcganOptions bad;
   bad.extra_layers = -1;
   CHECK_THROWS_WITH_AS(gan::models::DcganGenerator<float>{bad}, doctest::Contains("extra_layers"), gan::Error);
+}
+
+TEST_CASE("requires_grad_(false) on D: the G step's gradients are unchanged and D gets none") {
+  gan::models::DcganOptions o;
+  o.width = 4, o.z_dim = 8;
+  gan::models::DcganGenerator<float> g(o);
+  gan::models::DcganDiscriminator<float> d(o);
+  gan::Rng rng(3);
+  gan::models::dcgan_init(g, rng);
+  gan::models::dcgan_init(d, rng);
+  const Tensor<float> z = gan::randn<float>(Shape{4, 8}, rng);
+  auto g_step = [&] {
+    g.zero_grad(), d.zero_grad();
+    gan::bce_with_logits(d(g(Var<float>(z))), 1.0).backward();
+    std::vector<std::vector<float>> grads;
+    for (auto& p : g.parameters()) grads.push_back(p.grad().to_vector());
+    return grads;
+  };
+  auto d_grad_abs_sum = [&] {
+    double sum = 0;
+    for (auto& p : d.parameters())
+      if (p.grad().defined())
+        for (float v : p.grad()) sum += std::abs(v);
+    return sum;
+  };
+  const auto with_d = g_step();
+  CHECK(d_grad_abs_sum() > 0);
+  d.requires_grad_(false);
+  CHECK(g_step() == with_d);  // bit-identical: D's weight gradients never fed G's
+  CHECK(d_grad_abs_sum() == 0);
+  d.requires_grad_(true);
+  g_step();
+  CHECK(d_grad_abs_sum() > 0);
 }
 
 TEST_CASE("dcgan_init draws N(0, 0.02) weights, N(1, 0.02) norm scales, zero biases") {

@@ -53,6 +53,12 @@ class Module {
     for (auto& p : parameters()) p.zero_grad();
   }
 
+  // torch's Module.requires_grad_: with false, backward passes through this module to its
+  // inputs but computes no gradients for its parameters (a GAN's G step through a frozen D).
+  void requires_grad_(bool on = true) {
+    for (auto& p : parameters()) p.set_requires_grad(on);
+  }
+
   std::int64_t parameter_count() const {
     std::int64_t n = 0;
     for (auto& p : parameters()) n += p.numel();
