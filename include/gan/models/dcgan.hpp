@@ -109,26 +109,22 @@ class DcganDiscriminator : public nn::Layer<T> {
   explicit DcganDiscriminator(const DcganOptions& o) : options_(o) {
     check_dcgan_options(o, "DcganDiscriminator");
     auto net = std::make_shared<nn::Sequential<T>>();
-    auto down = [&](std::int64_t in, std::int64_t out, bool normed) {
-      net->push_back(std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions{in, out, 4, 2, 1, 1, !normed}));
+    auto down = [&](std::int64_t in, std::int64_t out, bool normed, std::int64_t k = 4, std::int64_t s = 2,
+                    std::int64_t p = 1) {
+      net->push_back(std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions{in, out, k, s, p, 1, !normed}));
       if (normed) net->push_back(nn::make_norm2d<T>(nn::Norm::batch, out));
       net->push_back(nn::make_activation<T>(nn::Activation::LeakyReLU(0.2)));
     };
     const std::int64_t w = o.width;
     down(o.channels, w, false);
-    for (std::int64_t i = 0; i < o.extra_layers; ++i) {
-      net->push_back(std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions{w, w, 3, 1, 1, 1, false}));
-      net->push_back(nn::make_norm2d<T>(nn::Norm::batch, w));
-      net->push_back(nn::make_activation<T>(nn::Activation::LeakyReLU(0.2)));
-    }
+    for (std::int64_t i = 0; i < o.extra_layers; ++i) down(w, w, true, 3, 1, 1);
+    down(w, 2 * w, true);
     if (o.image_size == 28) {
-      down(w, 2 * w, true);
       net->push_back(std::make_shared<nn::Flatten<T>>());
       nn::LinearOptions l;
       l.in = 2 * w * 7 * 7, l.out = 1;
       net->push_back(std::make_shared<nn::Linear<T>>(l));
     } else {
-      down(w, 2 * w, true);
       down(2 * w, 4 * w, true);
       down(4 * w, 8 * w, true);
       net->push_back(std::make_shared<nn::Conv2d<T>>(nn::Conv2dOptions{8 * w, 1, 4, 1, 0, 1, true}));
