@@ -123,10 +123,7 @@ static double linear_probe(const Config& c, const Tensor<float>& train, const st
 static models::DcganOptions d_options(const std::string& path) {
   check(std::filesystem::exists(path), "discriminator '", path, "' not found; train one with `build/examples/dcgan`");
   const auto meta = io::read_safetensors(path).metadata;
-  auto get = [&](const char* k, std::int64_t d) { return meta.count(k) ? std::stoll(meta.at(k)) : d; };
-  models::DcganOptions o;
-  o.z_dim = get("z_dim", 100), o.width = get("width", 64), o.image_size = get("image_size", 28), o.channels = 1;
-  o.extra_layers = get("extra_layers", 0);
+  const models::DcganOptions o = models::dcgan_options_from_metadata(meta);
   check(o.image_size == 28, "dcgan_features: expects a 28x28 discriminator, '", path, "' is ", o.image_size, "x", o.image_size);
   return o;
 }

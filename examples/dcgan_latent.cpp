@@ -52,10 +52,7 @@ struct Latent {  // G, its z size, and images brought to the classifier's 28x28
 static Latent load_generator(const std::string& path) {
   check(std::filesystem::exists(path), "generator '", path, "' not found; train one with `build/examples/dcgan`");
   const auto meta = io::read_safetensors(path).metadata;
-  auto get = [&](const char* k, std::int64_t d) { return meta.count(k) ? std::stoll(meta.at(k)) : d; };
-  models::DcganOptions o;
-  o.z_dim = get("z_dim", 100), o.width = get("width", 64), o.image_size = get("image_size", 28), o.channels = 1;
-  o.extra_layers = get("extra_layers", 0);
+  const models::DcganOptions o = models::dcgan_options_from_metadata(meta);
   Latent l{std::make_unique<models::DcganGenerator<float>>(o), o.z_dim};
   io::load_module(path, *l.G);
   l.G->eval();

@@ -13,6 +13,7 @@
 // resolution: G before its output layer, D after its input layer. 0 keeps the paper's net.
 // D returns logits (N, 1): use bce_with_logits, the stable form of sigmoid + BCE.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,17 @@ inline void check_dcgan_options(const DcganOptions& o, const char* who) {
   check(o.image_size == 28 || o.image_size == 64, who, ": image_size must be 28 or 64, got ", o.image_size);
   check(o.z_dim > 0 && o.channels > 0 && o.width > 0, who, ": z_dim, channels and width must be positive");
   check(o.extra_layers >= 0, who, ": extra_layers must be >= 0, got ", o.extra_layers);
+}
+
+// The options examples/dcgan writes into its weights' metadata (z_dim, width, image_size,
+// extra_layers); keys an older file lacks keep their defaults.
+inline DcganOptions dcgan_options_from_metadata(const std::map<std::string, std::string>& meta) {
+  DcganOptions o;
+  auto get = [&](const char* key, std::int64_t& field) {
+    if (meta.count(key)) field = std::stoll(meta.at(key));
+  };
+  get("z_dim", o.z_dim), get("width", o.width), get("image_size", o.image_size), get("extra_layers", o.extra_layers);
+  return o;
 }
 
 // N(0, 0.02) for conv / linear weights, N(1, 0.02) for norm scales, 0 for every bias.
