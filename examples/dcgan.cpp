@@ -216,7 +216,8 @@ static int run(Config c) {
     const double d_real = example::mean_sigmoid(logits_real.value()), d_fake = example::mean_sigmoid(logits_fake.value());
     log.row({double(step), double(loader.epoch()), loss_d.item(), loss_g.item(), d_real, d_fake, train_us / 1e6,
              train_cpu_us / 1e6});
-    progress.update(step, {{"loss_d", loss_d.item()}, {"loss_g", loss_g.item()}, {"D(x)", d_real}, {"D(G(z))", d_fake}});
+    progress.update(step, {{"loss_d", loss_d.item()}, {"loss_g", loss_g.item()}, {"D(x)", d_real}, {"D(G(z))", d_fake}},
+                    c.time_limit > 0 ? std::max(0.0, c.time_limit - train_us / 1e6) : -1.0);
     evaluated = c.eval_every > 0 && step % c.eval_every == 0;
     if (evaluated) evaluate();
   }

@@ -33,7 +33,10 @@ class Progress {
         tty_(isatty(fileno(stdout)) != 0), start_(Clock::now()), last_print_(start_) {}
 
   // `step` counts completed items (1-based); `values` are shown as name=value.
-  void update(std::int64_t step, const std::vector<std::pair<std::string, double>>& values = {}) {
+  // `seconds_left` >= 0: a time budget ends the work first if it runs out before `total`
+  // (dcgan --time-limit), so the ETA is the smaller of the two.
+  void update(std::int64_t step, const std::vector<std::pair<std::string, double>>& values = {},
+              double seconds_left = -1) {
     const auto now = Clock::now();
     const double since_print = std::chrono::duration<double>(now - last_print_).count();
     const bool final = step >= total_;
@@ -41,7 +44,8 @@ class Progress {
     last_print_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = elapsed > 0 ? static_cast<double>(step - first_step_) / elapsed : 0;
-    const double eta = rate > 0 ? static_cast<double>(total_ - step) / rate : -1;
+    double eta = rate > 0 ? static_cast<double>(total_ - step) / rate : -1;
+    if (seconds_left >= 0 && (eta < 0 || seconds_left < eta)) eta = seconds_left;
     std::string line = label_ + " " + std::to_string(step) + "/" + std::to_string(total_);
     char buf[96];
     std::snprintf(buf, sizeof buf, " %5.1f%% | %.2f it/s | elapsed %s | ETA %s", 100.0 * step / (total_ ? total_ : 1), rate,
