@@ -28,12 +28,15 @@ case $dataset in
   mnist) data=${DATA:-data/mnist} ;;
   fashion) data=${DATA:-data/fashion-mnist} ;;
 esac
-out=${OUT:-out/augment_study/$dataset$([[ $full == 1 ]] && echo -full)}
+suffix=""  # not $([[ $full == 1 ]] && echo -full): under set -e that substitution's status 1 ends the script
+[[ $full == 1 ]] && suffix=-full
+out=${OUT:-out/augment_study/$dataset$suffix}
 build=${BUILD_DIR:-build}
 variants=(baseline v1 v2 v3 v4 v5 v6 v7 v8)
 procs=${PROCS:-$(nproc)}
 ((procs > ${#variants[@]})) && procs=${#variants[@]}
-[[ -d $data ]] || { echo "run_augment_study.sh: no data in '$data' (bash scripts/prepare_data.sh)" >&2; exit 1; }
+source scripts/study_common.sh
+study_require_data run_augment_study.sh "$data" "$([[ $dataset == fashion ]] && echo fashion-mnist || echo mnist)"
 
 cgan_args=()
 study_args=()
@@ -42,9 +45,7 @@ if [[ $full == 1 ]]; then  # ex_basic_5_v1.py, normal_cnn_v1.py, cnn_add_generat
   study_args=(--iters 500000 --width 32 --lr 1e-5 --eval-every 1000)
 fi
 
-echo "==== build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_BUILD_EXAMPLES=ON > /dev/null
-cmake --build "$build" --target cgan_mnist augment_study -j "$(nproc)"
+study_build "$build" cgan_mnist augment_study
 
 echo "==== cGAN on $data -> $out/cgan   ($(uptime))"
 /usr/bin/time -f "cgan_mnist: %e s wall, %U s user" \

@@ -22,16 +22,10 @@ data=${DATA:-data/mnist}
 out=${OUT:-out/denoise_filter}
 classifier=${CLASSIFIER:-out/classifier/classifier.safetensors}
 procs=${PROCS:-2}
-[[ -d $data ]] || { echo "run_denoise_study.sh: no data in '$data' (bash scripts/prepare_data.sh mnist)" >&2; exit 1; }
-
-echo "==== build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_BUILD_EXAMPLES=ON > /dev/null
-cmake --build "$build" --target denoise_filter mnist_classifier -j "$(nproc)"
-
-if [[ ! -f $classifier ]]; then
-  echo "==== reference classifier -> $(dirname "$classifier")"
-  "$build/examples/mnist_classifier" --data "$data" --out "$(dirname "$classifier")"
-fi
+source scripts/study_common.sh
+study_require_data run_denoise_study.sh "$data"
+study_build "$build" denoise_filter mnist_classifier
+study_judge "$build" "$data" "$classifier"
 
 # Ordered so that dealing them out round-robin over 2 processes gives one 6 GAN + 3 L1-only
 # variants and the other 7 GAN + 1 (an L1 step costs about half a GAN step).

@@ -24,16 +24,10 @@ classifier=${CLASSIFIER:-out/judge-default/classifier.safetensors}
 time_limit=${TIME_LIMIT:-600}
 eval_every=${EVAL_EVERY:-1000}
 threads=${THREADS:-2}
-[[ -d $data ]] || { echo "run_e1_recipe.sh: no data in '$data' (bash scripts/prepare_data.sh mnist)" >&2; exit 1; }
-
-echo "==== build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_BUILD_EXAMPLES=ON > /dev/null
-cmake --build "$build" --target dcgan mnist_classifier -j "$(nproc)"
-
-if [[ ! -f $classifier ]]; then
-  echo "==== judge -> $(dirname "$classifier")"
-  "$build/examples/mnist_classifier" --data "$data" --out "$(dirname "$classifier")" --epochs 8 --threads 1
-fi
+source scripts/study_common.sh
+study_require_data run_e1_recipe.sh "$data"
+study_build "$build" dcgan mnist_classifier
+study_judge "$build" "$data" "$classifier" --epochs 8 --threads 1
 
 # The recipe: the paper's rules at width 32 with two extra 3x3 layers per net, batch 32,
 # Adam 3e-4 (beta1 0.5), and the metrics taken on an EMA of G's weights.
