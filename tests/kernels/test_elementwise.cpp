@@ -61,34 +61,38 @@ TEST_CASE_TEMPLATE("activation forward kernels match the scalar reference", T, f
   }
 }
 
-TEST_CASE_TEMPLATE("activation backward kernels accumulate the right gradient", T, float, double) {
-  for (std::size_t n : kSizes) {
-    CAPTURE(n);
-    auto x = random_values<T>(n, 7 + n);
-    auto dy = random_values<T>(n, 9 + n, -1, 1);
-    std::vector<T> dx0 = random_values<T>(n, 11 + n, -1, 1);  // accumulate onto non-zero
-    auto check = [&](auto kernel, auto local_grad, double scale) {
-      std::vector<T> dx = dx0;
-      kernel(dx.data());
-      for (std::size_t i = 0; i < n; ++i) {
-        double want = dx0[i] + dy[i] * local_grad(static_cast<double>(x[i]));
-        REQUIRE(std::abs(dx[i] - want) <= tol<T>() * scale * (1 + std::abs(want)));
-      }
-    };
-    check([&](T* dx) { gan::kernels::relu_backward(dx, dy.data(), x.data(), n); }, ref::relu_grad, 1);
-    check([&](T* dx) { gan::kernels::leaky_relu_backward(dx, dy.data(), x.data(), n, T(0.01)); },
-          [](double v) { return ref::leaky_grad(v, 0.01); }, 1);
-    check([&](T* dx) { gan::kernels::elu_backward(dx, dy.data(), x.data(), n, T(0.7)); },
-          [](double v) { return ref::elu_grad(v, 0.7); }, 4);
-    // tanh / sigmoid backward take the saved output y
-    std::vector<T> y(n);
-    for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(std::tanh(static_cast<double>(x[i])));
-    check([&](T* dx) { gan::kernels::tanh_backward(dx, dy.data(), y.data(), n); },
-          [](double v) { double t = std::tanh(v); return 1 - t * t; }, 4);
-    for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(ref::sigmoid(static_cast<double>(x[i])));
-    check([&](T* dx) { gan::kernels::sigmoid_backward(dx, dy.data(), y.data(), n); },
-          [](double v) { double s = ref::sigmoid(v); return s * (1 - s); }, 4);
-  }
+TEST_CASE_TEMPLATE("activation backward kernels accumulate or overwrite the right gradient", T, float, double) {
+  for (std::size_t n : kSizes)
+    for (bool accumulate : {true, false}) {
+      CAPTURE(n);
+      CAPTURE(accumulate);
+      auto x = random_values<T>(n, 7 + n);
+      auto dy = random_values<T>(n, 9 + n, -1, 1);
+      // Accumulate onto non-zero values; overwrite NaN (an uninitialised buffer's worst case).
+      std::vector<T> dx0 = accumulate ? random_values<T>(n, 11 + n, -1, 1)
+                                      : std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
+      auto check = [&](auto kernel, auto local_grad, double scale) {
+        std::vector<T> dx = dx0;
+        kernel(dx.data());
+        for (std::size_t i = 0; i < n; ++i) {
+          double want = (accumulate ? dx0[i] : 0.0) + dy[i] * local_grad(static_cast<double>(x[i]));
+          REQUIRE(std::abs(dx[i] - want) <= tol<T>() * scale * (1 + std::abs(want)));
+        }
+      };
+      check([&](T* dx) { gan::kernels::relu_backward(dx, dy.data(), x.data(), n, accumulate); }, ref::relu_grad, 1);
+      check([&](T* dx) { gan::kernels::leaky_relu_backward(dx, dy.data(), x.data(), n, T(0.01), accumulate); },
+            [](double v) { return ref::leaky_grad(v, 0.01); }, 1);
+      check([&](T* dx) { gan::kernels::elu_backward(dx, dy.data(), x.data(), n, T(0.7), accumulate); },
+            [](double v) { return ref::elu_grad(v, 0.7); }, 4);
+      // tanh / sigmoid backward take the saved output y
+      std::vector<T> y(n);
+      for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(std::tanh(static_cast<double>(x[i])));
+      check([&](T* dx) { gan::kernels::tanh_backward(dx, dy.data(), y.data(), n, accumulate); },
+            [](double v) { double t = std::tanh(v); return 1 - t * t; }, 4);
+      for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(ref::sigmoid(static_cast<double>(x[i])));
+      check([&](T* dx) { gan::kernels::sigmoid_backward(dx, dy.data(), y.data(), n, accumulate); },
+            [](double v) { double s = ref::sigmoid(v); return s * (1 - s); }, 4);
+    }
 }
 
 TEST_CASE_TEMPLATE("tanh, sigmoid and elu stay finite for huge inputs", T, float, double) {

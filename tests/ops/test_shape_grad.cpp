@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gan/autograd/grad_check.hpp"
+#include "gan/ops/activations.hpp"
 #include "gan/ops/elementwise.hpp"
 #include "gan/ops/one_hot.hpp"
 #include "gan/ops/reduce.hpp"
@@ -42,6 +43,30 @@ TEST_CASE("reshape and flatten are views with reshaped gradients") {
   Var<double> w = leaf(Shape{1, 105}, 2);
   expect_grad_ok([&] { return gan::mul(gan::flatten(x), w); }, {x, w});
   CHECK_THROWS_WITH_AS(gan::reshape(x, {4, -1}), doctest::Contains("(1, 3, 5, 7)"), gan::Error);
+}
+
+// Backward writes the first contribution to a gradient (reshape hands over dy itself,
+// activations overwrite) and adds the later ones: every consumer order must sum them all.
+TEST_CASE("a variable's gradient sums every consumer, whichever writes first") {
+  Var<double> x = leaf(Shape{2, 3, 4}, 5), w = leaf(Shape{6, 4}, 6);
+  expect_grad_ok([&] { return gan::mul(gan::reshape(x, {6, 4}), w); }, {x, w});
+  expect_grad_ok([&] { return gan::add(gan::mul(gan::reshape(x, {6, 4}), w), gan::reshape(gan::leaky_relu(x, 0.1), {6, 4})); },
+                 {x, w});
+  expect_grad_ok([&] { return gan::add(gan::reshape(gan::tanh(x), {6, 4}), gan::reshape(gan::relu(x), {6, 4})); }, {x});
+  expect_grad_ok([&] { return gan::sum(gan::add(x, gan::reshape(gan::reshape(x, {24}), {2, 3, 4}))); }, {x});
+}
+
+TEST_CASE("a gradient handed over by reshape keeps accumulating across passes") {
+  Var<double> x = leaf(Shape{3, 4}, 7), w = leaf(Shape{12}, 8);
+  auto loss = [&] { return gan::sum(gan::mul(gan::reshape(x, {12}), w)); };  // d/dx = w
+  loss().backward();
+  for (std::int64_t i = 0; i < 12; ++i) REQUIRE(x.grad()[i] == w.value()[i]);
+  loss().backward();
+  for (std::int64_t i = 0; i < 12; ++i) REQUIRE(x.grad()[i] == 2 * w.value()[i]);
+  x.zero_grad();
+  loss().backward();
+  for (std::int64_t i = 0; i < 12; ++i) REQUIRE(x.grad()[i] == w.value()[i]);
+  CHECK(!x.grad().shares_storage_with(w.grad()));
 }
 
 TEST_CASE("concat on the channel axis: values") {

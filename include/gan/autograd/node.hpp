@@ -44,6 +44,21 @@ class GradSlots {
     return in.grad;
   }
 
+  // For closures that can write a whole gradient instead of adding to it. Most inputs get a
+  // single contribution, so when input i has no gradient yet it is left uninitialised and
+  // `assign` is set: the closure overwrites it, which saves a zero-fill and a read of zeros.
+  Tensor<T>& for_write(std::size_t i, bool& assign) {
+    VarImpl<T>& in = *inputs_[i];
+    assign = !in.grad.defined();
+    if (assign) in.grad = Tensor<T>::empty(in.value.shape());
+    return in.grad;
+  }
+
+  // Whether input i has no gradient yet, and setting it to `grad` outright (a view the
+  // closure hands over, e.g. reshape's dy seen with x's shape: no copy at all).
+  bool unset(std::size_t i) const { return !inputs_[i]->grad.defined(); }
+  void set(std::size_t i, Tensor<T> grad) { inputs_[i]->grad = std::move(grad); }
+
  private:
   const std::vector<std::shared_ptr<VarImpl<T>>>& inputs_;
 };

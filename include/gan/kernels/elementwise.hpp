@@ -1,6 +1,7 @@
 #pragma once
 // Elementwise kernels on flat arrays of n elements: activations forward/backward and the
-// small BLAS-1 helpers the ops need. Outputs first. *_backward ACCUMULATE into dx (+=).
+// small BLAS-1 helpers the ops need. Outputs first. *_backward accumulate into dx (+=), or
+// overwrite it when `accumulate` is false (the first contribution to a gradient).
 // Every array may alias every other one (each element is read before it is written).
 //
 // Each kernel is one generic body `f` applied by map1/map2/map3: xsimd's functor-on-Arch
@@ -82,6 +83,16 @@ void map3(T* y, const T* a, const T* b, const T* c, std::size_t n, std::int64_t 
   });
 }
 
+// dx += f(dy, saved), or dx = f(dy, saved): the backward of a unary op from its saved
+// input or output.
+template <class T, class F>
+void unary_grad(T* dx, const T* dy, const T* saved, std::size_t n, std::int64_t cost, bool accumulate, const F& f) {
+  if (accumulate)
+    map3(dx, dx, dy, saved, n, cost, [&f](auto acc, auto g, auto v) { return acc + f(g, v); });
+  else
+    map2(dx, dy, saved, n, cost, f);
+}
+
 // ---- activations ----
 // `x < 0 ? 0 : x` (not `x > 0 ? x : 0`) so a NaN input stays NaN and divergence shows.
 template <class T>
@@ -93,10 +104,10 @@ void relu_forward(T* y, const T* x, std::size_t n) {
 }
 // dx += dy * (x > 0): the gradient at exactly 0 is 0, as in PyTorch.
 template <class T>
-void relu_backward(T* dx, const T* dy, const T* x, std::size_t n) {
-  map3(dx, dx, dy, x, n, kCheapOp, [](auto acc, auto g, auto v) {
+void relu_backward(T* dx, const T* dy, const T* x, std::size_t n, bool accumulate = true) {
+  unary_grad(dx, dy, x, n, kCheapOp, accumulate, [](auto g, auto v) {
     using V = decltype(v);
-    return acc + simd::select(v > simd::constant<V>(0), g, simd::constant<V>(0));
+    return simd::select(v > simd::constant<V>(0), g, simd::constant<V>(0));
   });
 }
 
@@ -109,10 +120,10 @@ void leaky_relu_forward(T* y, const T* x, std::size_t n, T slope) {
 }
 // dx += dy * (x > 0 ? 1 : slope)
 template <class T>
-void leaky_relu_backward(T* dx, const T* dy, const T* x, std::size_t n, T slope) {
-  map3(dx, dx, dy, x, n, kCheapOp, [slope](auto acc, auto g, auto v) {
+void leaky_relu_backward(T* dx, const T* dy, const T* x, std::size_t n, T slope, bool accumulate = true) {
+  unary_grad(dx, dy, x, n, kCheapOp, accumulate, [slope](auto g, auto v) {
     using V = decltype(v);
-    return acc + simd::select(v > simd::constant<V>(0), g, V(slope) * g);
+    return simd::select(v > simd::constant<V>(0), g, V(slope) * g);
   });
 }
 
@@ -127,10 +138,10 @@ void elu_forward(T* y, const T* x, std::size_t n, T alpha) {
 }
 // dx += dy * (x > 0 ? 1 : alpha * exp(x))
 template <class T>
-void elu_backward(T* dx, const T* dy, const T* x, std::size_t n, T alpha) {
-  map3(dx, dx, dy, x, n, kTranscendentalOp, [alpha](auto acc, auto g, auto v) {
+void elu_backward(T* dx, const T* dy, const T* x, std::size_t n, T alpha, bool accumulate = true) {
+  unary_grad(dx, dy, x, n, kTranscendentalOp, accumulate, [alpha](auto g, auto v) {
     using V = decltype(v);
-    return acc + simd::select(v > simd::constant<V>(0), g, g * V(alpha) * simd::exp(simd::min(v, simd::constant<V>(0))));
+    return simd::select(v > simd::constant<V>(0), g, g * V(alpha) * simd::exp(simd::min(v, simd::constant<V>(0))));
   });
 }
 
@@ -141,10 +152,10 @@ void tanh_forward(T* y, const T* x, std::size_t n) {
 }
 // dx += dy * (1 - y^2), from the saved output y.
 template <class T>
-void tanh_backward(T* dx, const T* dy, const T* y, std::size_t n) {
-  map3(dx, dx, dy, y, n, kCheapOp, [](auto acc, auto g, auto t) {
+void tanh_backward(T* dx, const T* dy, const T* y, std::size_t n, bool accumulate = true) {
+  unary_grad(dx, dy, y, n, kCheapOp, accumulate, [](auto g, auto t) {
     using V = decltype(t);
-    return acc + g * (simd::constant<V>(1) - t * t);
+    return g * (simd::constant<V>(1) - t * t);
   });
 }
 
@@ -162,10 +173,10 @@ void sigmoid_forward(T* y, const T* x, std::size_t n) {
 }
 // dx += dy * y * (1 - y), from the saved output y.
 template <class T>
-void sigmoid_backward(T* dx, const T* dy, const T* y, std::size_t n) {
-  map3(dx, dx, dy, y, n, kCheapOp, [](auto acc, auto g, auto s) {
+void sigmoid_backward(T* dx, const T* dy, const T* y, std::size_t n, bool accumulate = true) {
+  unary_grad(dx, dy, y, n, kCheapOp, accumulate, [](auto g, auto s) {
     using V = decltype(s);
-    return acc + g * s * (simd::constant<V>(1) - s);
+    return g * s * (simd::constant<V>(1) - s);
   });
 }
 

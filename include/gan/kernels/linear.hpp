@@ -24,10 +24,11 @@ void linear_forward(T* y, const T* x, const T* w, const T* b, std::int64_t rows,
   gemm(Op::none, Op::transpose, rows, out, in, T(1), x, w, beta, y);
 }
 
-// dx += dy w.
+// dx += dy w, or dx = dy w when not accumulating (dx may then be uninitialised).
 template <class T>
-void linear_backward_data(T* dx, const T* dy, const T* w, std::int64_t rows, std::int64_t in, std::int64_t out) {
-  gemm(Op::none, Op::none, rows, in, out, T(1), dy, w, T(1), dx);
+void linear_backward_data(T* dx, const T* dy, const T* w, std::int64_t rows, std::int64_t in, std::int64_t out,
+                          bool accumulate = true) {
+  gemm(Op::none, Op::none, rows, in, out, T(1), dy, w, accumulate ? T(1) : T(0), dx);
 }
 
 // dw += dy^T x; db += column sums of dy (either may be null: not wanted).

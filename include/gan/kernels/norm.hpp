@@ -151,9 +151,10 @@ void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gam
 // norm), so dx includes the paths through them:
 //   dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))   (means over the group)
 // otherwise they are constants (running statistics) and dx = gamma * invstd * dy.
+// accumulate_dx = false overwrites dx instead (the first contribution to x's gradient).
 template <class T>
 void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean, const T* invstd,
-                   const T* gamma, const NormShape& s, bool through_stats) {
+                   const T* gamma, const NormShape& s, bool through_stats, bool accumulate_dx = true) {
   const bool need_sums = dgamma || dbeta || (dx && through_stats);
   parallel_for(s.c, 6 * s.n * s.s, [&](std::int64_t c) {
     const double gam = gamma ? static_cast<double>(gamma[c]) : 1.0;
@@ -185,7 +186,10 @@ void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T*
         const T* xr = x + (n * s.c + c) * s.s;
         const T* dyr = dy + (n * s.c + c) * s.s;
         T* dxr = dx + (n * s.c + c) * s.s;
-        for (std::int64_t i = 0; i < s.s; ++i) dxr[i] += k * (dyr[i] - mean_dy - (xr[i] - mt) * it * mean_dy_xhat);
+        if (accumulate_dx)
+          for (std::int64_t i = 0; i < s.s; ++i) dxr[i] += k * (dyr[i] - mean_dy - (xr[i] - mt) * it * mean_dy_xhat);
+        else
+          for (std::int64_t i = 0; i < s.s; ++i) dxr[i] = k * (dyr[i] - mean_dy - (xr[i] - mt) * it * mean_dy_xhat);
       }
     });
     if (dgamma) dgamma[c] += static_cast<T>(channel_dy_xhat);

@@ -66,11 +66,12 @@ Var<T> normalize(const char* op, const Var<T>& x, const Var<T>& gamma, const Var
 
   return make_result(std::move(y), op, inputs,
                      [xv, gv, mean, invstd, s, gi, bi, through_stats](const Tensor<T>& dy, GradSlots<T>& g) {
-                       T* dx = g.needs(0) ? g[0].data() : nullptr;
+                       bool assign = false;
+                       T* dx = g.needs(0) ? g.for_write(0, assign).data() : nullptr;
                        T* dgamma = gi >= 0 && g.needs(gi) ? g[gi].data() : nullptr;
                        T* dbeta = bi >= 0 && g.needs(bi) ? g[bi].data() : nullptr;
                        kernels::norm_backward(dx, dgamma, dbeta, dy.data(), xv.data(), mean.data(), invstd.data(),
-                                              gv.data(), s, through_stats);
+                                              gv.data(), s, through_stats, !assign);
                      });
 }
 

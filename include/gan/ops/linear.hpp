@@ -38,7 +38,11 @@ Var<T> linear(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>()) {
   return make_result(
       std::move(y), "linear", b.defined() ? std::vector<Var<T>>{x, w, b} : std::vector<Var<T>>{x, w},
       [xv, wv, rows, in, out, has_bias](const Tensor<T>& dy, GradSlots<T>& g) {
-        if (g.needs(0)) kernels::linear_backward_data(g[0].data(), dy.data(), wv.data(), rows, in, out);
+        if (g.needs(0)) {
+          bool assign = false;
+          T* dx = g.for_write(0, assign).data();
+          kernels::linear_backward_data(dx, dy.data(), wv.data(), rows, in, out, !assign);
+        }
         T* const dw = g.needs(1) ? g[1].data() : nullptr;
         T* const db = has_bias && g.needs(2) ? g[2].data() : nullptr;
         kernels::linear_backward_weight(dw, db, dy.data(), xv.data(), rows, in, out);

@@ -40,7 +40,11 @@ template <class T>
 Var<T> reshape(const Var<T>& x, const std::vector<std::int64_t>& dims) {
   check(x.defined(), "reshape: undefined input");
   Tensor<T> y = x.value().reshape(dims);
-  return make_result(std::move(y), "reshape", {x}, [](const Tensor<T>& dy, GradSlots<T>& g) {
+  const Shape in_shape = x.shape();
+  return make_result(std::move(y), "reshape", {x}, [in_shape](const Tensor<T>& dy, GradSlots<T>& g) {
+    // dy belongs to this result alone and is dropped once this closure returns, so the
+    // first contribution to x's gradient can be dy itself, seen with x's shape.
+    if (g.unset(0)) return g.set(0, dy.view(in_shape));
     kernels::axpy(g[0].data(), T(1), dy.data(), static_cast<std::size_t>(dy.numel()));
   });
 }
