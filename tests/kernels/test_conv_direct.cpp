@@ -27,6 +27,7 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(1, 35, 28, 28, 33, 3, 1, 1),         // shape 5: 28-wide rows, two tiles of 14
       make_shape(1, 20, 38, 36, 33, 4, 2, 1),         // shape 6-like: 33 channels = 32 + 1
       make_shape(1, 96, 6, 6, 48, 4, 2, 1, 1, 0, true),    // shape 7-like: 48 = 32 + 16
+      make_shape(1, 40, 15, 16, 35, 4, 2, 1, 1, 0, true),  // shape 7's 16-wide phases, odd rows
       make_shape(2, 65, 4, 4, 31, 4, 2, 1, 1, 0, true),    // shape 8-like, ragged blocks
       make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
       make_shape(1, 3, 35, 37, 5, 5, 2, 2),           // RGB input: pixel vectors, 2x2 phases
