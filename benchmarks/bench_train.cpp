@@ -56,6 +56,31 @@ void dcgan_step(benchmark::State& state) {
 }
 BENCHMARK(dcgan_step)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// Sampling 64 images from the same generator in eval mode under NoGradGuard, with
+// nn::Sequential's inference fusion (batch norm + ReLU in one pass) on or off.
+void dcgan_sample(benchmark::State& state) {
+  gan_bench::use_threads(state);
+  const bool fused = state.range(1) != 0;
+  constexpr std::int64_t batch = 64, z_dim = 100;
+  gan::models::DcganOptions shape;
+  shape.z_dim = z_dim, shape.image_size = 28, shape.channels = 1, shape.width = 64;
+  gan::models::DcganGenerator<float> G(shape);
+  gan::Rng rng(1);
+  gan::models::dcgan_init(G, rng);
+  G.eval();
+  gan::nn::set_inference_fusion(G, fused);
+  gan::NoGradGuard no_grad;
+  const Var<float> z(gan::randn<float>(Shape{batch, z_dim}, rng));
+  for (int i = 0; i < 3; ++i) G(z);
+  const long faults = gan_bench::minor_faults();
+  for (auto _ : state) benchmark::DoNotOptimize(G(z).value().data());
+  state.counters["images_per_s"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["minflt"] = benchmark::Counter(static_cast<double>(gan_bench::minor_faults() - faults),
+                                                benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(dcgan_sample)->ArgNames({"threads", "fused"})->ArgsProduct({{1, 2}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -246,6 +246,20 @@ def main():
           f" here: ~{ISSUE_TORCH_STEP[1]} images/s on 1 thread, ~{ISSUE_TORCH_STEP[2]} on 2), ours is "
           + ", ".join(vs_issue) + ".")
         w("")
+    sample = {(t, f): train.get(f"dcgan_sample/threads:{t}/fused:{f}/real_time", {}).get("images_per_s")
+              for t in threads_list for f in (0, 1)}
+    if any(sample.values()):
+        w("## Sampling with the DCGAN-MNIST generator (batch 64, eval, no grad; images/s, ours)")
+        w("")
+        w("Inference fusion: `nn::Sequential` applies batch norm on running statistics and the ReLU after it in one"
+          " pass (`nn::set_inference_fusion(G, false)` for the two-pass path; the bits are the same).")
+        w("")
+        w("| threads | two passes | fused | fused / two passes |")
+        w("|---:|---:|---:|---:|")
+        for t in threads_list:
+            a, b = sample[(t, 0)], sample[(t, 1)]
+            w(f"| {t} | {fmt(a)} | {fmt(b)} | {fmt(b / a if (a and b) else None, 2)} |")
+        w("")
     w("## Targets of issue 5 in this run")
     w("")
     if noisy:

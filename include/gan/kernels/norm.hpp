@@ -129,10 +129,12 @@ void norm_update_running(T* running_mean, T* running_var, const T* mean, const T
 }
 
 // x, y: (N, C, S); mean, invstd: (groups()); gamma, beta: (C) or null (1 and 0).
-// y = (x - mean) * invstd * gamma + beta.
+// y = (x - mean) * invstd * gamma + beta, then, unless negative_slope is 1, the activation
+// y < 0 ? negative_slope * y : y (ReLU for 0, LeakyReLU otherwise) in the same pass: the
+// inference fusion of nn::Sequential, bit for bit what the two passes give.
 template <class T>
 void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gamma, const T* beta,
-                  const NormShape& s) {
+                  const NormShape& s, T negative_slope = T(1)) {
   parallel_for(s.n * s.c, 2 * s.s, [&](std::int64_t row) {
     const std::int64_t c = row % s.c;
     const std::int64_t g = s.per_instance ? row : c;
@@ -141,7 +143,22 @@ void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gam
     const T shift = beta ? beta[c] : T(0);
     const T* xr = x + row * s.s;
     T* yr = y + row * s.s;
-    for (std::int64_t i = 0; i < s.s; ++i) yr[i] = (xr[i] - m) * scale + shift;
+    if (negative_slope == T(1)) {
+      for (std::int64_t i = 0; i < s.s; ++i) yr[i] = (xr[i] - m) * scale + shift;
+      return;
+    }
+    // As relu / leaky_relu: NaN stays NaN, and ReLU gives +0 (0 * v would give -0).
+    const T zero_or_slope = negative_slope;
+    if (zero_or_slope == T(0))
+      for (std::int64_t i = 0; i < s.s; ++i) {
+        const T v = (xr[i] - m) * scale + shift;
+        yr[i] = v < T(0) ? T(0) : v;
+      }
+    else
+      for (std::int64_t i = 0; i < s.s; ++i) {
+        const T v = (xr[i] - m) * scale + shift;
+        yr[i] = v < T(0) ? zero_or_slope * v : v;
+      }
   });
 }
 

@@ -3,6 +3,7 @@
 // sit in a Sequential. Defaults follow torch.nn (LeakyReLU slope 0.01, ELU alpha 1).
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "gan/nn/module.hpp"
@@ -16,6 +17,7 @@ class ReLU : public Layer<T> {
  public:
   Var<T> forward(const Var<T>& x) override { return gan::relu(x); }
   std::string describe() const override { return "ReLU()"; }
+  std::optional<double> leaky_slope() const override { return 0.0; }
 };
 
 template <class T = float>
@@ -27,6 +29,7 @@ class LeakyReLU : public Layer<T> {
   Var<T> forward(const Var<T>& x) override { return gan::leaky_relu(x, slope_); }
   std::string describe() const override { return gan::detail::concat("LeakyReLU(", slope_, ")"); }
   double negative_slope() const { return slope_; }
+  std::optional<double> leaky_slope() const override { return slope_; }
 
  private:
   double slope_;

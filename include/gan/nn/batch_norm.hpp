@@ -37,12 +37,7 @@ class BatchNormBase : public Layer<T> {
   // Training: batch statistics, running statistics updated. Eval: running statistics,
   // unless batch_stats_in_eval or !track_running_stats (then batch statistics).
   Var<T> forward(const Var<T>& x) override {
-    check(x.defined(), describe(), ": input is undefined");
-    const int rank = x.value().rank();
-    check(rank >= min_rank_ && rank <= max_rank_, describe(), ": expected ", expected_, " input, got ", x.shape());
-    check(x.dim(1) == opt_.num_features, describe(), ": input ", x.shape(), " has ", x.dim(1),
-          " channels, expected ", opt_.num_features);
-    check(x.numel() > 0, describe(), ": empty input ", x.shape());
+    check_input(x);
     const bool training = this->is_training();
     const bool batch_stats = training || opt_.batch_stats_in_eval || !opt_.track_running_stats;
     check(!batch_stats || x.numel() / x.dim(1) > 1, describe(),
@@ -58,6 +53,15 @@ class BatchNormBase : public Layer<T> {
     Var<T> y = batch_norm(x, weight_, bias_, rm, rv, p);
     if (update) num_batches_tracked_[0] += T(1);
     return y;
+  }
+
+  // Inference on the running statistics, nothing recorded: the following activation in the
+  // same pass (see Layer::forward_then_leaky). Otherwise undefined: Sequential runs both layers.
+  Var<T> forward_then_leaky(const Var<T>& x, double slope) override {
+    if (this->is_training() || opt_.batch_stats_in_eval || !opt_.track_running_stats || GradMode::enabled())
+      return Var<T>();
+    check_input(x);
+    return batch_norm_then_leaky(x, weight_, bias_, running_mean_, running_var_, opt_.eps, slope);
   }
 
   const BatchNormOptions& options() const { return opt_; }
@@ -100,6 +104,15 @@ class BatchNormBase : public Layer<T> {
   }
 
  private:
+  void check_input(const Var<T>& x) const {
+    check(x.defined(), describe(), ": input is undefined");
+    const int rank = x.value().rank();
+    check(rank >= min_rank_ && rank <= max_rank_, describe(), ": expected ", expected_, " input, got ", x.shape());
+    check(x.dim(1) == opt_.num_features, describe(), ": input ", x.shape(), " has ", x.dim(1),
+          " channels, expected ", opt_.num_features);
+    check(x.numel() > 0, describe(), ": empty input ", x.shape());
+  }
+
   std::string name_;
   BatchNormOptions opt_;
   int min_rank_, max_rank_;

@@ -46,6 +46,21 @@ void check_affine(const char* op, const Var<T>& x, const Var<T>& gamma, const Va
   if (beta.defined()) check_per_channel(op, "bias", beta.shape(), x.shape());
 }
 
+template <class T>
+kernels::NormShape check_batch_norm_inputs(const char* op, const Var<T>& x, const Var<T>& gamma, const Var<T>& beta,
+                                           const Tensor<T>& running_mean, const Tensor<T>& running_var, double eps) {
+  const kernels::NormShape s = norm_shape(op, x, 2);
+  check_affine(op, x, gamma, beta);
+  check(running_mean.defined() == running_var.defined(), op,
+        ": running_mean and running_var must both be given or both be undefined");
+  if (running_mean.defined()) {
+    check_per_channel(op, "running_mean", running_mean.shape(), x.shape());
+    check_per_channel(op, "running_var", running_var.shape(), x.shape());
+  }
+  check(eps >= 0, op, ": eps must be >= 0, got ", eps);
+  return s;
+}
+
 // Records y = (x - mean) * invstd * gamma + beta for given statistics (see kernels/norm.hpp
 // for through_stats). gamma and beta may be undefined (affine = false).
 template <class T>
@@ -88,15 +103,7 @@ template <class T>
 Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tensor<T> running_mean,
                   Tensor<T> running_var, const BatchNormParams& p = {}) {
   const char* op = "batch_norm";
-  const kernels::NormShape s = detail::norm_shape(op, x, 2);
-  detail::check_affine(op, x, gamma, beta);
-  check(running_mean.defined() == running_var.defined(), op,
-        ": running_mean and running_var must both be given or both be undefined");
-  if (running_mean.defined()) {
-    detail::check_per_channel(op, "running_mean", running_mean.shape(), x.shape());
-    detail::check_per_channel(op, "running_var", running_var.shape(), x.shape());
-  }
-  check(p.eps >= 0, op, ": eps must be >= 0, got ", p.eps);
+  const kernels::NormShape s = detail::check_batch_norm_inputs(op, x, gamma, beta, running_mean, running_var, p.eps);
 
   Tensor<T> mean, var;
   if (p.use_batch_stats) {
@@ -118,6 +125,26 @@ Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tens
   Tensor<T> invstd = Tensor<T>::empty(Shape{s.c});
   kernels::norm_inverse_std(invstd.data(), var.data(), s.c, p.eps);
   return detail::normalize(op, x, gamma, beta, s, std::move(mean), std::move(invstd), p.use_batch_stats);
+}
+
+// Inference: batch norm on the running statistics, then y < 0 ? negative_slope * y : y
+// (ReLU for 0; 1 for none), in one pass over memory and recording nothing. nn::Sequential
+// uses it for BatchNorm + ReLU / LeakyReLU pairs when no graph is being built; the result is
+// bit for bit batch_norm(x, ..., use_batch_stats = false) followed by relu / leaky_relu.
+template <class T>
+Var<T> batch_norm_then_leaky(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, const Tensor<T>& running_mean,
+                             const Tensor<T>& running_var, double eps, double negative_slope) {
+  const char* op = "batch_norm";
+  const kernels::NormShape s = detail::check_batch_norm_inputs(op, x, gamma, beta, running_mean, running_var, eps);
+  check(running_mean.defined(), op, ": inference needs running_mean and running_var");
+  check(!GradMode::enabled(), op, ": the fused inference pass records no graph; call it under NoGradGuard");
+  Tensor<T> invstd = Tensor<T>::empty(Shape{s.c});
+  kernels::norm_inverse_std(invstd.data(), running_var.data(), s.c, eps);
+  Tensor<T> y = Tensor<T>::empty(x.shape());
+  kernels::norm_forward(y.data(), x.value().data(), running_mean.data(), invstd.data(),
+                        gamma.defined() ? gamma.value().data() : nullptr, beta.defined() ? beta.value().data() : nullptr,
+                        s, static_cast<T>(negative_slope));
+  return Var<T>(std::move(y));
 }
 
 }  // namespace gan
