@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,7 +67,8 @@ void expect_close(const std::vector<T>& got, const std::vector<T>& want, const s
 }
 
 // Runs all three passes of the fast kernels and the reference on one shape and compares.
-// Backward outputs start from the same random values to check they accumulate.
+// Backward outputs start from the same random values to check they accumulate; the data
+// gradient is also computed once more onto NaN without accumulating.
 template <class T>
 void check_against_reference(const ConvShape& s, bool with_bias, gan::Rng& rng) {
   const std::string name = show(s) + (with_bias ? ", bias" : ", no bias");
@@ -97,8 +99,18 @@ void check_against_reference(const ConvShape& s, bool with_bias, gan::Rng& rng) 
     k::conv2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
     ref::conv2d_backward_weight(dw_ref.data(), db_r, dy.data(), x.data(), s);
   }
+  // A gradient's first contribution overwrites (accumulate = false): NaN must not survive.
+  std::vector<T> dx_new(dx_fast.size(), std::numeric_limits<T>::quiet_NaN()), dx_new_ref(dx_fast.size(), T(0));
+  if (s.transposed) {
+    k::conv_transpose2d_backward_data(dx_new.data(), dy.data(), w.data(), s, false);
+    ref::conv_transpose2d_backward_data(dx_new_ref.data(), dy.data(), w.data(), s);
+  } else {
+    k::conv2d_backward_data(dx_new.data(), dy.data(), w.data(), s, false);
+    ref::conv2d_backward_data(dx_new_ref.data(), dy.data(), w.data(), s);
+  }
   expect_close(y_fast, y_ref, "forward, " + name);
   expect_close(dx_fast, dx_ref, "backward_data, " + name);
+  expect_close(dx_new, dx_new_ref, "backward_data overwriting, " + name);
   expect_close(dw_fast, dw_ref, "backward_weight dw, " + name);
   expect_close(db_fast, db_ref, "backward_weight db, " + name);
 }

@@ -124,12 +124,19 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvSha
   });
 }
 
+// dx += conv^T(dy, w), or without `accumulate` dx = conv^T(dy, w) + b (b per input channel,
+// may be null; dx may be uninitialised): the transposed conv's forward and a first gradient.
 template <class T>
 void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& s, std::int64_t oh,
-                               std::int64_t ow) {
+                               std::int64_t ow, const T* b = nullptr, bool accumulate = true) {
   if constexpr (std::is_same_v<T, float>)
     if (use_direct<T>(s, oh, ow) && direct::backward_data_supported(s))
-      return direct::conv_backward_data(dx, dy, w, s, oh, ow);
+      return direct::conv_backward_data(dx, dy, w, s, oh, ow, b, accumulate);
+  if (!accumulate) {  // the paths below add into dx
+    const std::int64_t x_plane = s.in_h * s.in_w;
+    for (std::int64_t i = 0; i < s.n * s.in_c; ++i)
+      std::fill(dx + i * x_plane, dx + (i + 1) * x_plane, b ? b[i % s.in_c] : T(0));
+  }
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
   const bool no_im2col = s.columns_are_input();
@@ -230,11 +237,11 @@ void conv2d_forward(T* y, const T* x, const T* w, const T* b, const ConvShape& s
   detail::conv2d_forward_impl(y, x, w, b, s, s.out_h(), s.out_w(), false);
 }
 
-// dx += dL/dx for dy = dL/dy. Accumulates.
+// dx += dL/dx for dy = dL/dy, or dx = dL/dx without `accumulate` (dx may be uninitialised).
 template <class T>
-void conv2d_backward_data(T* dx, const T* dy, const T* w, const ConvShape& s) {
+void conv2d_backward_data(T* dx, const T* dy, const T* w, const ConvShape& s, bool accumulate = true) {
   detail::check_not_transposed(s, "conv2d_backward_data");
-  detail::conv2d_backward_data_impl(dx, dy, w, s, s.out_h(), s.out_w());
+  detail::conv2d_backward_data_impl(dx, dy, w, s, s.out_h(), s.out_w(), static_cast<const T*>(nullptr), accumulate);
 }
 
 // dw += dL/dw and db += dL/db for dy = dL/dy. Accumulates. Either output may be null

@@ -475,15 +475,25 @@ inline float phase_weight(const float* w, const ConvShape& s, const Phase& p, st
 }
 
 inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
-                                   std::int64_t ow, const PhasePlan& plan);
+                                   std::int64_t ow, const PhasePlan& plan, const float* bias, bool accumulate);
 
-// dx += conv^T(dy, w): the data gradient, per stride phase.
+// dx += conv^T(dy, w): the data gradient, per stride phase. Without `accumulate`,
+// dx = conv^T(dy, w) + bias (per input channel; bias may be null): the transposed conv's
+// forward, or a gradient's first contribution. Tiles then write dx without reading it when
+// the phases cover every pixel, else dx is filled with the bias (or zeros) first.
 inline void conv_backward_data(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
-                               std::int64_t ow) {
+                               std::int64_t ow, const float* bias = nullptr, bool accumulate = true) {
   const PhasePlan plan = plan_phases(s, oh, ow);
+  const std::int64_t x_plane = s.in_h * s.in_w;
+  if (!accumulate && static_cast<std::int64_t>(plan.phases.size()) != s.stride_h * s.stride_w) {
+    parallel_items(team_size(), s.n * s.in_c, [&](std::int64_t i) {
+      std::fill(dx + i * x_plane, dx + (i + 1) * x_plane, bias ? bias[i % s.in_c] : 0.f);
+    });
+    accumulate = true, bias = nullptr;
+  }
   if (plan.phases.empty()) return;
-  if (s.in_c < 4) return conv_backward_data_pix(dx, dy, w, s, oh, ow, plan);
-  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, h = s.in_h, wd = s.in_w, sh = s.stride_h, sw = s.stride_w;
+  if (s.in_c < 4) return conv_backward_data_pix(dx, dy, w, s, oh, ow, plan, bias, accumulate);
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, wd = s.in_w, sh = s.stride_h, sw = s.stride_w;
   const std::int64_t nb = blocks(ic_n), wdp = plan.width, plane = plan.height * wdp;
   const int threads = team_size();
   // Per phase: w (OC, IC, KH, KW) -> (IC blocks, OC, taps of the phase, kBlock).
@@ -533,7 +543,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
       return tiles[static_cast<std::size_t>(a.tile)].row < tiles[static_cast<std::size_t>(b.tile)].row;
     });
-  const std::int64_t y_plane = oh * ow, x_plane = h * wd;
+  const std::int64_t y_plane = oh * ow;
   for_padded_images(
       threads, s.n, oc_n, plane, static_cast<std::int64_t>(items.size()),
       [&](float* dst, std::int64_t n, std::int64_t c) {
@@ -552,14 +562,14 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
         conv_tile_fn(t.rows, t.cols, 1)(tile, dyp + (t.row + plan.top) * wdp + t.col + plan.left, plane, wdp,
                                         static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
                                         wbuf.data() + w_off[ph] + it.block * oc_n * taps * kBlock);
-        store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, nullptr, true);
+        store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, bias ? bias + ic0 : nullptr, accumulate);
       });
 }
 
 // Data gradient for inputs with fewer than 4 channels (one-channel images): vectors along
 // rows of each phase's output pixels, one input channel at a time, weights broadcast.
 inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
-                                   std::int64_t ow, const PhasePlan& plan) {
+                                   std::int64_t ow, const PhasePlan& plan, const float* bias, bool accumulate) {
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, wd = s.in_w, x_plane = s.in_h * wd;
   const std::int64_t wdp = plan.width, chan = plan.height * wdp + kPixSlack;
   std::vector<std::int64_t> w_off;
@@ -606,10 +616,14 @@ inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, c
                                      static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
                                      wbuf.data() + w_off[ph] + it.ic * oc_n * taps);
         float* d0 = dx + (n * ic_n + it.ic) * x_plane + (p.rh + s.stride_h * b.row) * wd + p.rw + s.stride_w * b.col;
+        const float bv = bias ? bias[it.ic] : 0.f;
         for (int r = 0; r < b.rows; ++r) {
           float* d = d0 + r * s.stride_h * wd;
           const float* t = tile + r * b.vb * kLanes;
-          for (int l = 0; l < b.cols; ++l) d[l * s.stride_w] += t[l];
+          if (accumulate)
+            for (int l = 0; l < b.cols; ++l) d[l * s.stride_w] += t[l];
+          else
+            for (int l = 0; l < b.cols; ++l) d[l * s.stride_w] = t[l] + bv;
         }
       });
 }

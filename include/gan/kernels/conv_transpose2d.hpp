@@ -32,20 +32,14 @@ inline void check_transposed(const ConvShape& s, const char* who) {
 template <class T>
 void conv_transpose2d_forward(T* y, const T* x, const T* w, const T* b, const ConvShape& s) {
   detail::check_transposed(s, "conv_transpose2d_forward");
-  const std::int64_t plane = s.out_h() * s.out_w();
-  for (std::int64_t n = 0; n < s.n; ++n)
-    for (std::int64_t oc = 0; oc < s.out_c; ++oc) {
-      T* row = y + (n * s.out_c + oc) * plane;
-      std::fill(row, row + plane, b ? b[oc] : T(0));
-    }
-  detail::conv2d_backward_data_impl(y, x, w, s.as_conv(), s.in_h, s.in_w);
+  detail::conv2d_backward_data_impl(y, x, w, s.as_conv(), s.in_h, s.in_w, b, false);
 }
 
-// dx += dL/dx for dy = dL/dy. Accumulates.
+// dx += dL/dx for dy = dL/dy, or dx = dL/dx without `accumulate` (dx may be uninitialised).
 template <class T>
-void conv_transpose2d_backward_data(T* dx, const T* dy, const T* w, const ConvShape& s) {
+void conv_transpose2d_backward_data(T* dx, const T* dy, const T* w, const ConvShape& s, bool accumulate = true) {
   detail::check_transposed(s, "conv_transpose2d_backward_data");
-  detail::conv2d_forward_impl(dx, dy, w, static_cast<const T*>(nullptr), s.as_conv(), s.in_h, s.in_w, true);
+  detail::conv2d_forward_impl(dx, dy, w, static_cast<const T*>(nullptr), s.as_conv(), s.in_h, s.in_w, accumulate);
 }
 
 // dw += dL/dw and db += dL/db for dy = dL/dy. Accumulates; either output may be null.

@@ -57,7 +57,11 @@ Var<T> conv2d(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>(), cons
   const bool has_bias = b.defined();
   return make_result(std::move(y), "conv2d", detail::inputs_with_optional_bias(x, w, b),
                      [xv, wv, s, has_bias](const Tensor<T>& dy, GradSlots<T>& g) {
-                       if (g.needs(0)) kernels::conv2d_backward_data(g[0].data(), dy.data(), wv.data(), s);
+                       if (g.needs(0)) {
+                         bool assign = false;
+                         T* dx = g.for_write(0, assign).data();
+                         kernels::conv2d_backward_data(dx, dy.data(), wv.data(), s, !assign);
+                       }
                        T* dw = g.needs(1) ? g[1].data() : nullptr;
                        T* db = has_bias && g.needs(2) ? g[2].data() : nullptr;
                        if (dw || db) kernels::conv2d_backward_weight(dw, db, dy.data(), xv.data(), s);
