@@ -57,7 +57,7 @@ void dcgan_step(benchmark::State& state) {
 BENCHMARK(dcgan_step)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Sampling 64 images from the same generator in eval mode under NoGradGuard, with
-// nn::Sequential's inference fusion (batch norm + ReLU in one pass) on or off.
+// nn::Sequential's layer fusion (batch norm + ReLU in one pass) on or off.
 void dcgan_sample(benchmark::State& state) {
   gan_bench::use_threads(state);
   const bool fused = state.range(1) != 0;
@@ -68,7 +68,7 @@ void dcgan_sample(benchmark::State& state) {
   gan::Rng rng(1);
   gan::models::dcgan_init(G, rng);
   G.eval();
-  gan::nn::set_inference_fusion(G, fused);
+  gan::nn::set_fusion(G, fused);
   gan::NoGradGuard no_grad;
   const Var<float> z(gan::randn<float>(Shape{batch, z_dim}, rng));
   for (int i = 0; i < 3; ++i) G(z);

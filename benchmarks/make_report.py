@@ -251,8 +251,8 @@ def main():
     if any(sample.values()):
         w("## Sampling with the DCGAN-MNIST generator (batch 64, eval, no grad; images/s, ours)")
         w("")
-        w("Inference fusion: `nn::Sequential` applies batch norm on running statistics and the ReLU after it in one"
-          " pass (`nn::set_inference_fusion(G, false)` for the two-pass path; the bits are the same).")
+        w("Layer fusion: `nn::Sequential` applies batch norm and the ReLU after it in one pass"
+          " (`nn::set_fusion(G, false)` for the two-pass path; the bits are the same).")
         w("")
         w("| threads | two passes | fused | fused / two passes |")
         w("|---:|---:|---:|---:|")

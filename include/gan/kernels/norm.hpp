@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "gan/core/parallel.hpp"
 
@@ -162,28 +163,51 @@ void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gam
   });
 }
 
-// Gradients of norm_forward; ACCUMULATES: dx += ..., dgamma[c] += sum(dy * xhat),
-// dbeta[c] += sum(dy). Any of dx, dgamma, dbeta may be null (not wanted); gamma may be null.
-// through_stats: mean/invstd were computed from this x (training-mode batch norm, instance
-// norm), so dx includes the paths through them:
-//   dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))   (means over the group)
-// otherwise they are constants (running statistics) and dx = gamma * invstd * dy.
-// accumulate_dx = false overwrites dx instead (the first contribution to x's gradient).
-template <class T>
-void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean, const T* invstd,
-                   const T* gamma, const NormShape& s, bool through_stats, bool accumulate_dx = true) {
+namespace detail {
+// What reaches the normalisation's output at element i of a row: dy (kPlain), or dy through
+// a fused activation with output y: ReLU (kRelu) or LeakyReLU (kLeaky). y > 0 exactly where
+// the activation's input is > 0 (slope >= 0), so the mask comes from y.
+enum GradThrough { kPlain, kRelu, kLeaky };
+// dy is loaded unconditionally: a load under the condition keeps the loop from vectorising.
+template <GradThrough Through, class T>
+inline T grad_at(const T* dyr, const T* yr, T slope, std::int64_t i) {
+  const T d = dyr[i];
+  if constexpr (Through == kPlain) return d;
+  else if constexpr (Through == kRelu) return yr[i] > T(0) ? d : T(0);
+  else return yr[i] > T(0) ? d : slope * d;
+}
+
+// norm_backward's body for one kind of incoming gradient. Through an activation, the
+// channel's gradient rows are first taken back through it into a per-thread scratch that
+// stays in cache for both passes below (a separate loop, so that it and they vectorise).
+template <GradThrough Through, class T>
+void norm_backward_rows(T* dx, T* dgamma, T* dbeta, const T* dy, const T* act, T slope, const T* x, const T* mean,
+                        const T* invstd, const T* gamma, const NormShape& s, bool through_stats, bool accumulate_dx) {
   const bool need_sums = dgamma || dbeta || (dx && through_stats);
   parallel_for(s.c, 6 * s.n * s.s, [&](std::int64_t c) {
     const double gam = gamma ? static_cast<double>(gamma[c]) : 1.0;
     double channel_dy = 0, channel_dy_xhat = 0;
-    detail::for_groups_of_channel(s, c, [&](std::int64_t g, std::int64_t n0, std::int64_t n1) {
+    for_groups_of_channel(s, c, [&](std::int64_t g, std::int64_t n0, std::int64_t n1) {
+      thread_local std::vector<T> scratch;  // grows to the largest group once, then reused
+      if constexpr (Through != kPlain) {
+        if (scratch.size() < static_cast<std::size_t>((n1 - n0) * s.s)) scratch.resize(static_cast<std::size_t>((n1 - n0) * s.s));
+        for (std::int64_t n = n0; n < n1; ++n) {
+          const std::int64_t row = (n * s.c + c) * s.s;
+          const T *dyr = dy + row, *yr = act + row;
+          T* gr = scratch.data() + (n - n0) * s.s;
+          for (std::int64_t i = 0; i < s.s; ++i) gr[i] = grad_at<Through>(dyr, yr, slope, i);
+        }
+      }
+      auto grad_row = [&](std::int64_t n) -> const T* {
+        return Through == kPlain ? dy + (n * s.c + c) * s.s : scratch.data() + (n - n0) * s.s;
+      };
       const double m = static_cast<double>(mean[g]), inv = static_cast<double>(invstd[g]);
       double sum_dy = 0, sum_dy_xc = 0;  // xc = x - mean; xhat = xc * inv
       if (need_sums) {
         for (std::int64_t n = n0; n < n1; ++n) {
           const T* xr = x + (n * s.c + c) * s.s;
-          const T* dyr = dy + (n * s.c + c) * s.s;
-          detail::lane_sum2(
+          const T* dyr = grad_row(n);
+          lane_sum2(
               s.s, [dyr](std::int64_t i) { return static_cast<double>(dyr[i]); },
               [dyr, xr, m](std::int64_t i) { return static_cast<double>(dyr[i]) * (static_cast<double>(xr[i]) - m); },
               sum_dy, sum_dy_xc);
@@ -201,7 +225,7 @@ void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T*
       const T mean_dy_xhat = static_cast<T>(through_stats ? sum_dy_xhat / count : 0.0);
       for (std::int64_t n = n0; n < n1; ++n) {
         const T* xr = x + (n * s.c + c) * s.s;
-        const T* dyr = dy + (n * s.c + c) * s.s;
+        const T* dyr = grad_row(n);
         T* dxr = dx + (n * s.c + c) * s.s;
         if (accumulate_dx)
           for (std::int64_t i = 0; i < s.s; ++i) dxr[i] += k * (dyr[i] - mean_dy - (xr[i] - mt) * it * mean_dy_xhat);
@@ -212,6 +236,33 @@ void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T*
     if (dgamma) dgamma[c] += static_cast<T>(channel_dy_xhat);
     if (dbeta) dbeta[c] += static_cast<T>(channel_dy);
   });
+}
+}  // namespace detail
+
+// Gradients of norm_forward; ACCUMULATES: dx += ..., dgamma[c] += sum(dy * xhat),
+// dbeta[c] += sum(dy). Any of dx, dgamma, dbeta may be null (not wanted); gamma may be null.
+// through_stats: mean/invstd were computed from this x (training-mode batch norm, instance
+// norm), so dx includes the paths through them:
+//   dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))   (means over the group)
+// otherwise they are constants (running statistics) and dx = gamma * invstd * dy.
+// accumulate_dx = false overwrites dx instead (the first contribution to x's gradient).
+// activated: when norm_forward applied an activation with negative_slope >= 0, its output y;
+// dy is then the gradient at y, taken back through the activation here (y > 0 exactly where
+// its input was, so the mask comes from y) as relu_backward / leaky_relu_backward would.
+template <class T>
+void norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean, const T* invstd,
+                   const T* gamma, const NormShape& s, bool through_stats, bool accumulate_dx = true,
+                   const T* activated = nullptr, T negative_slope = T(1)) {
+  using detail::kLeaky, detail::kPlain, detail::kRelu;
+  if (!activated)
+    detail::norm_backward_rows<kPlain>(dx, dgamma, dbeta, dy, activated, negative_slope, x, mean, invstd, gamma, s,
+                                       through_stats, accumulate_dx);
+  else if (negative_slope == T(0))
+    detail::norm_backward_rows<kRelu>(dx, dgamma, dbeta, dy, activated, negative_slope, x, mean, invstd, gamma, s,
+                                      through_stats, accumulate_dx);
+  else
+    detail::norm_backward_rows<kLeaky>(dx, dgamma, dbeta, dy, activated, negative_slope, x, mean, invstd, gamma, s,
+                                       through_stats, accumulate_dx);
 }
 
 }  // namespace kernels

@@ -36,32 +36,11 @@ class BatchNormBase : public Layer<T> {
 
   // Training: batch statistics, running statistics updated. Eval: running statistics,
   // unless batch_stats_in_eval or !track_running_stats (then batch statistics).
-  Var<T> forward(const Var<T>& x) override {
-    check_input(x);
-    const bool training = this->is_training();
-    const bool batch_stats = training || opt_.batch_stats_in_eval || !opt_.track_running_stats;
-    check(!batch_stats || x.numel() / x.dim(1) > 1, describe(),
-          ": Expected more than 1 value per channel when training, got input of shape ", x.shape());
+  Var<T> forward(const Var<T>& x) override { return forward_impl(x, 1.0); }
 
-    const bool update = training && opt_.track_running_stats;
-    BatchNormParams p{batch_stats, opt_.momentum, opt_.eps};
-    Tensor<T> rm, rv;
-    if (update || !batch_stats) {
-      rm = running_mean_;
-      rv = running_var_;
-    }
-    Var<T> y = batch_norm(x, weight_, bias_, rm, rv, p);
-    if (update) num_batches_tracked_[0] += T(1);
-    return y;
-  }
-
-  // Inference on the running statistics, nothing recorded: the following activation in the
-  // same pass (see Layer::forward_then_leaky). Otherwise undefined: Sequential runs both layers.
+  // Batch norm and the ReLU / LeakyReLU after it as one op (see Layer::forward_then_leaky).
   Var<T> forward_then_leaky(const Var<T>& x, double slope) override {
-    if (this->is_training() || opt_.batch_stats_in_eval || !opt_.track_running_stats || GradMode::enabled())
-      return Var<T>();
-    check_input(x);
-    return batch_norm_then_leaky(x, weight_, bias_, running_mean_, running_var_, opt_.eps, slope);
+    return slope >= 0 ? forward_impl(x, slope) : Var<T>();
   }
 
   const BatchNormOptions& options() const { return opt_; }
@@ -104,6 +83,26 @@ class BatchNormBase : public Layer<T> {
   }
 
  private:
+  // forward(), then y < 0 ? slope * y : y in the same pass unless slope is 1.
+  Var<T> forward_impl(const Var<T>& x, double slope) {
+    check_input(x);
+    const bool training = this->is_training();
+    const bool batch_stats = training || opt_.batch_stats_in_eval || !opt_.track_running_stats;
+    check(!batch_stats || x.numel() / x.dim(1) > 1, describe(),
+          ": Expected more than 1 value per channel when training, got input of shape ", x.shape());
+
+    const bool update = training && opt_.track_running_stats;
+    BatchNormParams p{batch_stats, opt_.momentum, opt_.eps};
+    Tensor<T> rm, rv;
+    if (update || !batch_stats) {
+      rm = running_mean_;
+      rv = running_var_;
+    }
+    Var<T> y = batch_norm_then_leaky(x, weight_, bias_, rm, rv, p, slope);
+    if (update) num_batches_tracked_[0] += T(1);
+    return y;
+  }
+
   void check_input(const Var<T>& x) const {
     check(x.defined(), describe(), ": input is undefined");
     const int rank = x.value().rank();

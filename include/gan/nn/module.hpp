@@ -104,10 +104,10 @@ class Layer : public Module<T> {
   virtual Var<T> forward(const Var<T>& x) = 0;
   Var<T> operator()(const Var<T>& x) { return forward(x); }
 
-  // Inference fusion (Sequential::forward, when nothing is recorded): an activation of the
-  // form y = x < 0 ? slope * x : x (ReLU, LeakyReLU) returns its slope; a layer that can apply
-  // such an activation to its output in the same pass (batch norm on running statistics)
-  // returns the activated output, or an undefined Var when it cannot in its current mode.
+  // Layer fusion (Sequential::forward): an activation of the form y = x < 0 ? slope * x : x
+  // (ReLU, LeakyReLU) returns its slope; a layer that can apply such an activation to its
+  // output in the same pass, forward and backward (batch norm), returns the activated output,
+  // or an undefined Var when it cannot (then Sequential runs both layers).
   virtual std::optional<double> leaky_slope() const { return std::nullopt; }
   virtual Var<T> forward_then_leaky(const Var<T>& /*x*/, double /*slope*/) { return Var<T>(); }
 };

@@ -35,14 +35,14 @@ class Sequential : public Layer<T> {
 
   // An empty Sequential is the identity, as in PyTorch. An error inside layer i is
   // re-thrown with the position prepended, so nested blocks give a path: "[2] > [0] > ...".
-  // When no graph is recorded (NoGradGuard) a layer followed by a ReLU / LeakyReLU may apply
-  // it in its own pass (batch norm in eval mode: one pass over the activation instead of two,
-  // same bits); set_inference_fusion(false) turns that off.
+  // A layer followed by a ReLU / LeakyReLU may apply it in its own pass (batch norm: one pass
+  // over the activation instead of two forward, one fewer backward, same bits);
+  // set_fusion(false) turns that off.
   Var<T> forward(const Var<T>& x) override {
     Var<T> h = x;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       try {
-        if (fusion_ && !GradMode::enabled() && i + 1 < layers_.size())
+        if (fusion_ && i + 1 < layers_.size())
           if (const std::optional<double> slope = layers_[i + 1]->leaky_slope()) {
             Var<T> fused = layers_[i]->forward_then_leaky(h, *slope);
             if (fused.defined()) {
@@ -59,10 +59,10 @@ class Sequential : public Layer<T> {
     return h;
   }
 
-  // Inference fusion (above) of this Sequential alone; on by default. For a whole model:
-  // nn::set_inference_fusion(model, on).
-  void set_inference_fusion(bool on) { fusion_ = on; }
-  bool inference_fusion() const { return fusion_; }
+  // Layer fusion (above) in this Sequential alone; on by default. For a whole model:
+  // nn::set_fusion(model, on).
+  void set_fusion(bool on) { fusion_ = on; }
+  bool fusion() const { return fusion_; }
 
   std::size_t size() const { return layers_.size(); }
   bool empty() const { return layers_.empty(); }
@@ -85,12 +85,12 @@ class Sequential : public Layer<T> {
   bool fusion_ = true;
 };
 
-// Sequential's inference fusion on or off in every Sequential of a module tree (A/B timing,
-// or ruling it out when chasing a difference).
+// Sequential's layer fusion on or off in every Sequential of a module tree (A/B timing, or
+// ruling it out when chasing a difference).
 template <class T>
-void set_inference_fusion(Module<T>& module, bool on) {
-  if (auto* seq = dynamic_cast<Sequential<T>*>(&module)) seq->set_inference_fusion(on);
-  for (auto& [name, child] : module.children()) set_inference_fusion(*child, on);
+void set_fusion(Module<T>& module, bool on) {
+  if (auto* seq = dynamic_cast<Sequential<T>*>(&module)) seq->set_fusion(on);
+  for (auto& [name, child] : module.children()) set_fusion(*child, on);
 }
 
 }  // namespace nn

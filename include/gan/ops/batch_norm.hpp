@@ -5,6 +5,7 @@
 // statistics and records the node. detail::normalize is shared with instance_norm.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "gan/autograd/variable.hpp"
@@ -62,15 +63,20 @@ kernels::NormShape check_batch_norm_inputs(const char* op, const Var<T>& x, cons
 }
 
 // Records y = (x - mean) * invstd * gamma + beta for given statistics (see kernels/norm.hpp
-// for through_stats). gamma and beta may be undefined (affine = false).
+// for through_stats). gamma and beta may be undefined (affine = false). A negative_slope
+// other than 1 applies y < 0 ? negative_slope * y : y in the same pass, forward and backward.
 template <class T>
 Var<T> normalize(const char* op, const Var<T>& x, const Var<T>& gamma, const Var<T>& beta,
-                 const kernels::NormShape& s, Tensor<T> mean, Tensor<T> invstd, bool through_stats) {
+                 const kernels::NormShape& s, Tensor<T> mean, Tensor<T> invstd, bool through_stats,
+                 double negative_slope = 1.0) {
+  check(negative_slope >= 0, op, ": a fused activation needs negative_slope >= 0, got ", negative_slope);
   Tensor<T> y = Tensor<T>::empty(x.shape());
   const Tensor<T> xv = x.value();
   const Tensor<T> gv = gamma.defined() ? gamma.value() : Tensor<T>();
   const Tensor<T> bv = beta.defined() ? beta.value() : Tensor<T>();
-  kernels::norm_forward(y.data(), xv.data(), mean.data(), invstd.data(), gv.data(), bv.data(), s);
+  const T slope = static_cast<T>(negative_slope);
+  kernels::norm_forward(y.data(), xv.data(), mean.data(), invstd.data(), gv.data(), bv.data(), s, slope);
+  const Tensor<T> activated = slope != T(1) ? y : Tensor<T>();  // the backward's mask
 
   // Undefined gamma/beta are not graph inputs, so slot indices depend on which are given.
   std::vector<Var<T>> inputs{x};
@@ -80,28 +86,26 @@ Var<T> normalize(const char* op, const Var<T>& x, const Var<T>& gamma, const Var
   if (beta.defined()) inputs.push_back(beta);
 
   return make_result(std::move(y), op, inputs,
-                     [xv, gv, mean, invstd, s, gi, bi, through_stats](const Tensor<T>& dy, GradSlots<T>& g) {
+                     [xv, gv, mean, invstd, s, gi, bi, through_stats, activated, slope](const Tensor<T>& dy,
+                                                                                       GradSlots<T>& g) {
                        bool assign = false;
                        T* dx = g.needs(0) ? g.for_write(0, assign).data() : nullptr;
                        T* dgamma = gi >= 0 && g.needs(gi) ? g[gi].data() : nullptr;
                        T* dbeta = bi >= 0 && g.needs(bi) ? g[bi].data() : nullptr;
                        kernels::norm_backward(dx, dgamma, dbeta, dy.data(), xv.data(), mean.data(), invstd.data(),
-                                              gv.data(), s, through_stats, !assign);
+                                              gv.data(), s, through_stats, !assign, activated.data(), slope);
                      });
 }
 
 }  // namespace detail
 
-// y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel.
-// use_batch_stats: mean and biased var of this batch; running_mean/running_var, when
-//   defined, are updated in place (PyTorch momentum, unbiased variance). Throws when a
-//   channel has a single value (N * S == 1), as PyTorch does in training.
-// otherwise: the running statistics (then required) are constants and the op is affine.
-// gamma/beta: (C) parameters or undefined Vars (affine = false). running tensors: (C),
-// both defined or both undefined; they share storage with the caller's (handles).
+// batch_norm (below) followed by y < 0 ? negative_slope * y : y (ReLU for 0, LeakyReLU for a slope
+// in (0, 1]; 1: none) as one op: one pass over memory forward and one fewer backward, and the
+// same bits as batch_norm then relu / leaky_relu. nn::Sequential uses it for BatchNorm + ReLU
+// / LeakyReLU pairs. negative_slope must be >= 0 (the backward reads the mask off y).
 template <class T>
-Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tensor<T> running_mean,
-                  Tensor<T> running_var, const BatchNormParams& p = {}) {
+Var<T> batch_norm_then_leaky(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tensor<T> running_mean,
+                             Tensor<T> running_var, const BatchNormParams& p, double negative_slope) {
   const char* op = "batch_norm";
   const kernels::NormShape s = detail::check_batch_norm_inputs(op, x, gamma, beta, running_mean, running_var, p.eps);
 
@@ -124,27 +128,21 @@ Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tens
   }
   Tensor<T> invstd = Tensor<T>::empty(Shape{s.c});
   kernels::norm_inverse_std(invstd.data(), var.data(), s.c, p.eps);
-  return detail::normalize(op, x, gamma, beta, s, std::move(mean), std::move(invstd), p.use_batch_stats);
+  return detail::normalize(op, x, gamma, beta, s, std::move(mean), std::move(invstd), p.use_batch_stats,
+                           negative_slope);
 }
 
-// Inference: batch norm on the running statistics, then y < 0 ? negative_slope * y : y
-// (ReLU for 0; 1 for none), in one pass over memory and recording nothing. nn::Sequential
-// uses it for BatchNorm + ReLU / LeakyReLU pairs when no graph is being built; the result is
-// bit for bit batch_norm(x, ..., use_batch_stats = false) followed by relu / leaky_relu.
+// y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel.
+// use_batch_stats: mean and biased var of this batch; running_mean/running_var, when
+//   defined, are updated in place (PyTorch momentum, unbiased variance). Throws when a
+//   channel has a single value (N * S == 1), as PyTorch does in training.
+// otherwise: the running statistics (then required) are constants and the op is affine.
+// gamma/beta: (C) parameters or undefined Vars (affine = false). running tensors: (C),
+// both defined or both undefined; they share storage with the caller's (handles).
 template <class T>
-Var<T> batch_norm_then_leaky(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, const Tensor<T>& running_mean,
-                             const Tensor<T>& running_var, double eps, double negative_slope) {
-  const char* op = "batch_norm";
-  const kernels::NormShape s = detail::check_batch_norm_inputs(op, x, gamma, beta, running_mean, running_var, eps);
-  check(running_mean.defined(), op, ": inference needs running_mean and running_var");
-  check(!GradMode::enabled(), op, ": the fused inference pass records no graph; call it under NoGradGuard");
-  Tensor<T> invstd = Tensor<T>::empty(Shape{s.c});
-  kernels::norm_inverse_std(invstd.data(), running_var.data(), s.c, eps);
-  Tensor<T> y = Tensor<T>::empty(x.shape());
-  kernels::norm_forward(y.data(), x.value().data(), running_mean.data(), invstd.data(),
-                        gamma.defined() ? gamma.value().data() : nullptr, beta.defined() ? beta.value().data() : nullptr,
-                        s, static_cast<T>(negative_slope));
-  return Var<T>(std::move(y));
+Var<T> batch_norm(const Var<T>& x, const Var<T>& gamma, const Var<T>& beta, Tensor<T> running_mean,
+                  Tensor<T> running_var, const BatchNormParams& p = {}) {
+  return batch_norm_then_leaky(x, gamma, beta, std::move(running_mean), std::move(running_var), p, 1.0);
 }
 
 }  // namespace gan
