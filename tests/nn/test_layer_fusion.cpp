@@ -18,6 +18,7 @@
 #include "gan/nn/batch_norm.hpp"
 #include "gan/nn/conv2d.hpp"
 #include "gan/nn/conv_transpose2d.hpp"
+#include "gan/nn/instance_norm.hpp"
 #include "gan/nn/sequential.hpp"
 #include "gan/ops/activations.hpp"
 #include "gan/ops/elementwise.hpp"
@@ -107,6 +108,46 @@ TEST_CASE("fused batch norm + activation: same output, gradients and running sta
   for (std::size_t i = 0; i < fused.size(); ++i) {
     CAPTURE(i);
     CHECK(same_bits(fused[i], plain[i]));
+  }
+}
+
+TEST_CASE("fused instance norm + activation: same output and gradients as the two layers") {
+  auto run = [](bool fusion) {
+    gan::Rng rng(37);
+    nn::InstanceNormOptions affine{16};
+    affine.affine = true;
+    auto in1 = std::make_shared<nn::InstanceNorm2d<float>>(affine);
+    gan::fill_uniform(in1->weight().value(), 0.5, 1.5, rng);
+    gan::fill_uniform(in1->bias().value(), -0.3, 0.3, rng);
+    nn::Conv2dOptions c1{3, 16, 3, 1, 1}, c2{16, 5, 3, 2, 1};
+    nn::Sequential<float> net(std::make_shared<nn::Conv2d<float>>(c1, rng), in1, std::make_shared<nn::LeakyReLU<float>>(0.2),
+                              std::make_shared<nn::Conv2d<float>>(c2, rng), std::make_shared<nn::InstanceNorm2d<float>>(5),
+                              std::make_shared<nn::ReLU<float>>());
+    net.set_fusion(fusion);
+    const Var<float> x(gan::randn<float>(Shape{2, 3, 11, 9}, rng), true);
+    Var<float> y = net(x);
+    y.backward(gan::randn<float>(y.shape(), rng));
+    std::vector<Tensor<float>> out{y.value(), x.grad()};
+    for (auto& [name, p] : net.named_parameters()) out.push_back(p.grad());
+    return out;
+  };
+  const auto fused = run(true), plain = run(false);
+  REQUIRE(fused.size() == plain.size());
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    CAPTURE(i);
+    CHECK(same_bits(fused[i], plain[i]));
+  }
+}
+
+TEST_CASE("instance_norm_then_leaky passes the gradient check") {
+  for (double slope : {0.0, 0.2}) {
+    CAPTURE(slope);
+    gan::Rng rng(38);
+    Var<double> x(gan::randn<double>(Shape{2, 3, 3, 4}, rng), true);
+    Var<double> gamma(gan::rand<double>(Shape{3}, 0.5, 1.5, rng), true);
+    Var<double> beta(gan::rand<double>(Shape{3}, -0.5, 0.5, rng), true);
+    auto r = gan::grad_check([&] { return gan::instance_norm_then_leaky(x, gamma, beta, 1e-5, slope); }, {x, gamma, beta});
+    CHECK_MESSAGE(r.ok, r.worst);
   }
 }
 

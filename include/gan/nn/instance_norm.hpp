@@ -35,15 +35,11 @@ class InstanceNorm2d : public Layer<T> {
 
   std::string describe() const override { return "InstanceNorm2d(" + std::to_string(opt_.num_features) + ")"; }
 
-  Var<T> forward(const Var<T>& x) override {
-    check(x.defined(), describe(), ": input is undefined");
-    check(x.value().rank() == 4, describe(), ": expected 4D (N, C, H, W) input, got ", x.shape());
-    check(x.dim(1) == opt_.num_features, describe(), ": input ", x.shape(), " has ", x.dim(1),
-          " channels, expected ", opt_.num_features);
-    check(x.numel() > 0, describe(), ": empty input ", x.shape());
-    check(x.dim(2) * x.dim(3) > 1, describe(), ": Expected more than 1 spatial element, got input of shape ",
-          x.shape());
-    return instance_norm(x, weight_, bias_, opt_.eps);
+  Var<T> forward(const Var<T>& x) override { return forward_impl(x, 1.0); }
+
+  // Instance norm and the ReLU / LeakyReLU after it as one op (see Layer::forward_then_leaky).
+  Var<T> forward_then_leaky(const Var<T>& x, double slope) override {
+    return slope >= 0 ? forward_impl(x, slope) : Var<T>();
   }
 
   const InstanceNormOptions& options() const { return opt_; }
@@ -51,6 +47,17 @@ class InstanceNorm2d : public Layer<T> {
   Var<T> bias() const { return bias_; }
 
  private:
+  Var<T> forward_impl(const Var<T>& x, double slope) {
+    check(x.defined(), describe(), ": input is undefined");
+    check(x.value().rank() == 4, describe(), ": expected 4D (N, C, H, W) input, got ", x.shape());
+    check(x.dim(1) == opt_.num_features, describe(), ": input ", x.shape(), " has ", x.dim(1),
+          " channels, expected ", opt_.num_features);
+    check(x.numel() > 0, describe(), ": empty input ", x.shape());
+    check(x.dim(2) * x.dim(3) > 1, describe(), ": Expected more than 1 spatial element, got input of shape ",
+          x.shape());
+    return instance_norm_then_leaky(x, weight_, bias_, opt_.eps, slope);
+  }
+
   InstanceNormOptions opt_;
   Var<T> weight_, bias_;
 };
