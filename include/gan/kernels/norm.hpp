@@ -132,7 +132,7 @@ void norm_update_running(T* running_mean, T* running_var, const T* mean, const T
 // x, y: (N, C, S); mean, invstd: (groups()); gamma, beta: (C) or null (1 and 0).
 // y = (x - mean) * invstd * gamma + beta, then, unless negative_slope is 1, the activation
 // y < 0 ? negative_slope * y : y (ReLU for 0, LeakyReLU otherwise) in the same pass: the
-// inference fusion of nn::Sequential, bit for bit what the two passes give.
+// layer fusion of nn::Sequential, bit for bit what the two passes give.
 template <class T>
 void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gamma, const T* beta,
                   const NormShape& s, T negative_slope = T(1)) {
@@ -164,16 +164,16 @@ void norm_forward(T* y, const T* x, const T* mean, const T* invstd, const T* gam
 }
 
 namespace detail {
-// What reaches the normalisation's output at element i of a row: dy (kPlain), or dy through
-// a fused activation with output y: ReLU (kRelu) or LeakyReLU (kLeaky). y > 0 exactly where
+// The gradient reaching the normalisation's output: dy itself (kPlain), or dy at the output
+// y of a fused ReLU (kRelu) or LeakyReLU (kLeaky) taken back through it. y > 0 exactly where
 // the activation's input is > 0 (slope >= 0), so the mask comes from y.
 enum GradThrough { kPlain, kRelu, kLeaky };
 // dy is loaded unconditionally: a load under the condition keeps the loop from vectorising.
 template <GradThrough Through, class T>
-inline T grad_at(const T* dyr, const T* yr, T slope, std::int64_t i) {
+inline T grad_through(const T* dyr, const T* yr, T slope, std::int64_t i) {
+  static_assert(Through != kPlain, "kPlain reads dy in place");
   const T d = dyr[i];
-  if constexpr (Through == kPlain) return d;
-  else if constexpr (Through == kRelu) return yr[i] > T(0) ? d : T(0);
+  if constexpr (Through == kRelu) return yr[i] > T(0) ? d : T(0);
   else return yr[i] > T(0) ? d : slope * d;
 }
 
@@ -190,12 +190,13 @@ void norm_backward_rows(T* dx, T* dgamma, T* dbeta, const T* dy, const T* act, T
     for_groups_of_channel(s, c, [&](std::int64_t g, std::int64_t n0, std::int64_t n1) {
       thread_local std::vector<T> scratch;  // grows to the largest group once, then reused
       if constexpr (Through != kPlain) {
-        if (scratch.size() < static_cast<std::size_t>((n1 - n0) * s.s)) scratch.resize(static_cast<std::size_t>((n1 - n0) * s.s));
+        const auto group = static_cast<std::size_t>((n1 - n0) * s.s);
+        if (scratch.size() < group) scratch.resize(group);
         for (std::int64_t n = n0; n < n1; ++n) {
           const std::int64_t row = (n * s.c + c) * s.s;
           const T *dyr = dy + row, *yr = act + row;
           T* gr = scratch.data() + (n - n0) * s.s;
-          for (std::int64_t i = 0; i < s.s; ++i) gr[i] = grad_at<Through>(dyr, yr, slope, i);
+          for (std::int64_t i = 0; i < s.s; ++i) gr[i] = grad_through<Through>(dyr, yr, slope, i);
         }
       }
       auto grad_row = [&](std::int64_t n) -> const T* {

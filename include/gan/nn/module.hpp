@@ -106,7 +106,7 @@ class Layer : public Module<T> {
 
   // Layer fusion (Sequential::forward): an activation of the form y = x < 0 ? slope * x : x
   // (ReLU, LeakyReLU) returns its slope; a layer that can apply such an activation to its
-  // output in the same pass, forward and backward (batch norm), returns the activated output,
+  // output in the same pass, forward and backward (batch / instance norm), returns the output,
   // or an undefined Var when it cannot (then Sequential runs both layers).
   virtual std::optional<double> leaky_slope() const { return std::nullopt; }
   virtual Var<T> forward_then_leaky(const Var<T>& /*x*/, double /*slope*/) { return Var<T>(); }

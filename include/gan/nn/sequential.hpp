@@ -35,7 +35,7 @@ class Sequential : public Layer<T> {
 
   // An empty Sequential is the identity, as in PyTorch. An error inside layer i is
   // re-thrown with the position prepended, so nested blocks give a path: "[2] > [0] > ...".
-  // A layer followed by a ReLU / LeakyReLU may apply it in its own pass (batch norm: one pass
+  // A layer followed by a ReLU / LeakyReLU may apply it in its own pass (batch / instance norm: one pass
   // over the activation instead of two forward, one fewer backward, same bits);
   // set_fusion(false) turns that off.
   Var<T> forward(const Var<T>& x) override {
