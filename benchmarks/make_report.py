@@ -257,8 +257,8 @@ def main():
         w("| threads | two passes | fused | fused / two passes |")
         w("|---:|---:|---:|---:|")
         for t in threads_list:
-            a, b = sample[(t, 0)], sample[(t, 1)]
-            w(f"| {t} | {fmt(a)} | {fmt(b)} | {fmt(b / a if (a and b) else None, 2)} |")
+            two, one = sample[(t, 0)], sample[(t, 1)]
+            w(f"| {t} | {fmt(two)} | {fmt(one)} | {fmt(one / two if (two and one) else None, 2)} |")
         w("")
     w("## Targets of issue 5 in this run")
     w("")
