@@ -57,6 +57,26 @@ nn::Sequential<float> small_net(gan::Rng& rng) {
                                std::make_shared<nn::Tanh<float>>());
 }
 
+// One forward + backward of `net` on a random (shape) input with a random output gradient:
+// the output, the input's gradient, the parameters' gradients and the buffers.
+std::vector<Tensor<float>> forward_backward(nn::Sequential<float>& net, const Shape& shape, gan::Rng& rng) {
+  const Var<float> x(gan::randn<float>(shape, rng), true);
+  Var<float> y = net(x);
+  y.backward(gan::randn<float>(y.shape(), rng));
+  std::vector<Tensor<float>> out{y.value(), x.grad()};
+  for (auto& [name, p] : net.named_parameters()) out.push_back(p.grad());
+  for (auto& [name, b] : net.named_buffers()) out.push_back(b);
+  return out;
+}
+
+void expect_same_bits(const std::vector<Tensor<float>>& fused, const std::vector<Tensor<float>>& plain) {
+  REQUIRE(fused.size() == plain.size());
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    CAPTURE(i);
+    CHECK(same_bits(fused[i], plain[i]));
+  }
+}
+
 // Marks its output when Sequential takes the fused path, so a test can see which one ran.
 class FusionProbe : public nn::Layer<float> {
  public:
@@ -95,20 +115,9 @@ TEST_CASE("fused batch norm + activation: same output, gradients and running sta
     gan::Rng rng(32);
     nn::Sequential<float> net = small_net(rng);
     net.set_fusion(fusion);
-    const Var<float> x(gan::randn<float>(Shape{3, 3, 9, 7}, rng), true);
-    Var<float> y = net(x);
-    y.backward(gan::randn<float>(y.shape(), rng));
-    std::vector<Tensor<float>> out{y.value(), x.grad()};
-    for (auto& [name, p] : net.named_parameters()) out.push_back(p.grad());
-    for (auto& [name, b] : net.named_buffers()) out.push_back(b);
-    return out;
+    return forward_backward(net, Shape{3, 3, 9, 7}, rng);
   };
-  const auto fused = run(true), plain = run(false);
-  REQUIRE(fused.size() == plain.size());
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    CAPTURE(i);
-    CHECK(same_bits(fused[i], plain[i]));
-  }
+  expect_same_bits(run(true), run(false));
 }
 
 TEST_CASE("fused instance norm + activation: same output and gradients as the two layers") {
@@ -124,19 +133,9 @@ TEST_CASE("fused instance norm + activation: same output and gradients as the tw
                               std::make_shared<nn::Conv2d<float>>(c2, rng), std::make_shared<nn::InstanceNorm2d<float>>(5),
                               std::make_shared<nn::ReLU<float>>());
     net.set_fusion(fusion);
-    const Var<float> x(gan::randn<float>(Shape{2, 3, 11, 9}, rng), true);
-    Var<float> y = net(x);
-    y.backward(gan::randn<float>(y.shape(), rng));
-    std::vector<Tensor<float>> out{y.value(), x.grad()};
-    for (auto& [name, p] : net.named_parameters()) out.push_back(p.grad());
-    return out;
+    return forward_backward(net, Shape{2, 3, 11, 9}, rng);
   };
-  const auto fused = run(true), plain = run(false);
-  REQUIRE(fused.size() == plain.size());
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    CAPTURE(i);
-    CHECK(same_bits(fused[i], plain[i]));
-  }
+  expect_same_bits(run(true), run(false));
 }
 
 TEST_CASE("instance_norm_then_leaky passes the gradient check") {
@@ -222,10 +221,5 @@ TEST_CASE("DCGAN training steps and sampling give the same bits with and without
     out.push_back(G(Var<float>(gan::randn<float>(Shape{5, o.z_dim}, rng))).value());
     return out;
   };
-  const auto fused = run(true), plain = run(false);
-  REQUIRE(fused.size() == plain.size());
-  for (std::size_t i = 0; i < fused.size(); ++i) {
-    CAPTURE(i);
-    CHECK(same_bits(fused[i], plain[i]));
-  }
+  expect_same_bits(run(true), run(false));
 }
