@@ -1,6 +1,7 @@
 // kernels::gemm against a plain triple loop in double: all four transpose combinations,
-// beta 0 / 1 / 0.5, odd sizes, k = 0, and few-row products large enough to take the
-// column-slab split on 2 threads (its slab edges fall inside rows, not on them).
+// beta 0 / 1 / 0.5, odd sizes, k = 0, and products large enough to be split on 2 threads:
+// few rows into column slabs (slab edges fall inside rows, not on them), few columns into
+// row slabs (an odd row count: uneven slabs).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -56,7 +57,7 @@ void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 
 TEST_CASE("gemm matches a triple loop on odd shapes, every transpose and beta, 1 and 2 threads") {
   const std::int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {1, 17, 9}, {13, 1, 31}, {7, 6, 0}, {17, 1000, 300},
-                                    {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}};
+                                    {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}, {33, 100, 1300}};
   for (const auto& s : shapes)
     for (int threads : {1, 2})
       for (bool ta : {false, true})
