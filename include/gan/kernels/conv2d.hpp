@@ -171,8 +171,8 @@ void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const Co
                                  std::int64_t ow) {
   if constexpr (std::is_same_v<T, float>)
     if (use_direct<T>(s, oh, ow) && direct::backward_weight_supported(s)) {
-      if (dw) direct::conv_backward_weight(dw, dy, x, s, oh, ow);
-      if (db) direct::bias_grad(db, dy, s.n, s.out_c, oh * ow);
+      if (dw) direct::conv_backward_weight(dw, dy, x, s, oh, ow, db);
+      else if (db) direct::bias_grad(db, dy, s.n, s.out_c, oh * ow);
       return;
     }
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;

@@ -260,11 +260,13 @@ inline void pix_blocks(std::vector<PixBlock>& out, std::int64_t h, std::int64_t 
 
 // dst[k * dst_stride + l] = src[l * src_stride + k] for the kBlock lanes l and k < cols,
 // zero in lanes l >= rows: a panel of up to kBlock rows (channels) turned into `cols`
-// channel vectors. Packs weights into channel blocks and dy into pixel-major dy^T.
+// channel vectors. Packs weights into channel blocks and dy into pixel-major dy^T. With
+// `sums`, also sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads.
 inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
-                            std::int64_t rows, std::int64_t cols) {
+                            std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
 #if GAN_CONV_AVX512
   if (kLanes == 16) {  // 16x16 blocks through registers: contiguous reads, one row per cache line
+    __m512 total[kBlock / 16] = {};  // after the transpose, lane j of each vector is row half + j
     for (std::int64_t k0 = 0; k0 < cols; k0 += 16) {
       const __mmask16 mk = lane_range(0, cols - k0);
       for (int half = 0; half < kBlock; half += 16) {
@@ -274,8 +276,13 @@ inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* sr
         transpose16(r);
         for (std::int64_t j = 0; j < std::min<std::int64_t>(16, cols - k0); ++j)
           _mm512_storeu_ps(dst + (k0 + j) * dst_stride + half, r[j]);
+        if (sums)  // zero-masked lanes past cols add nothing
+          for (int j = 0; j < 16; ++j) total[half / 16] = _mm512_add_ps(total[half / 16], r[j]);
       }
     }
+    if (sums)
+      for (int half = 0; half < kBlock && half < rows; half += 16)
+        masked_put(sums + half, lane_range(0, rows - half), total[half / 16], true);
     return;
   }
 #endif
@@ -284,6 +291,9 @@ inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* sr
       const std::int64_t k1 = std::min(cols, k0 + 16);
       for (std::int64_t k = k0; k < k1; ++k) dst[k * dst_stride + l] = l < rows ? src[l * src_stride + k] : 0.f;
     }
+  if (sums)
+    for (std::int64_t l = 0; l < rows; ++l)
+      for (std::int64_t k = 0; k < cols; ++k) sums[l] += src[l * src_stride + k];
 }
 
 // The output plane of the pixel-vector forward pass is computed "wide": rows of the phase
@@ -674,9 +684,10 @@ inline bool backward_weight_supported(const ConvShape& s) {
   return s.dilation_h == 1 && s.dilation_w == 1 && wgrad_group(s.kernel_w) > 0;
 }
 
-// dw += dL/dw (the bias gradient is separate: bias_grad).
+// dw += dL/dw, and db += dL/db when db is given (summed while dy is transposed; bias_grad
+// is the pass for a bias gradient alone).
 inline void conv_backward_weight(float* dw, const float* dy, const float* x, const ConvShape& s, std::int64_t oh,
-                                 std::int64_t ow) {
+                                 std::int64_t ow, float* db = nullptr) {
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, kh_n = s.kernel_h, kw_n = s.kernel_w, nb = blocks(oc_n);
   const std::int64_t ocp = nb * kBlock, hp = (oh - 1) * s.stride_h + kh_n, wp = (ow - 1) * s.stride_w + kw_n;
   const std::int64_t plane = hp * wp, pix = oh * ow, x_image = ic_n * plane, dy_image = pix * ocp;
@@ -708,6 +719,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   Tensor<float> xbuf = Tensor<float>::empty(Shape{copies * chunk * x_image});
   Tensor<float> dbuf = Tensor<float>::empty(Shape{copies * chunk * dy_image});
   Tensor<float> acc = Tensor<float>::zeros(Shape{copies * acc_size});
+  Tensor<float> bias_sums = db ? Tensor<float>::zeros(Shape{threads * ocp}) : Tensor<float>();  // per thread
   const WgradGeom geom{x_image, by_rows ? wp : plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
   const std::int64_t x_plane = s.in_h * s.in_w;
 #if GAN_HAS_OPENMP
@@ -718,7 +730,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     const int me = own_images ? team_slot(threads) : 0;
     const std::int64_t n_lo = s.n * me / copies, n_hi = s.n * (me + 1) / copies;
     float* const xb = xbuf.data() + me * chunk * x_image;
-    float* const db = dbuf.data() + me * chunk * dy_image;
+    float* const dyt = dbuf.data() + me * chunk * dy_image;
     float* const ac = acc.data() + me * acc_size;
     for (std::int64_t n0 = n_lo; n0 < n_hi; n0 += chunk) {
       const std::int64_t cnt = std::min(chunk, n_hi - n0);
@@ -727,8 +739,9 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       });
       team_for(shared, cnt * nb, [&](std::int64_t i) {  // dy^T: (pixels, OC padded to ocp) per image
         const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
-        transpose_panel(db + n * dy_image + oc0, ocp, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
-                        std::min<std::int64_t>(kBlock, oc_n - oc0), pix);
+        transpose_panel(dyt + n * dy_image + oc0, ocp, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
+                        std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
+                        db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
       });
       // The next chunk's input and dy, a slice per tile (see for_padded_images).
       const std::int64_t next = n0 + cnt, next_cnt = std::min(chunk, n_hi - next);
@@ -749,7 +762,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
             gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
           }
           wgrad_tile_fn(kw_n, gs)(ac + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock,
-                                  by_rows ? kw_n * kBlock : gstride, xb + ic0 * plane + kh * wp, db + ob * kBlock,
+                                  by_rows ? kw_n * kBlock : gstride, xb + ic0 * plane + kh * wp, dyt + ob * kBlock,
                                   geom, cnt, r0, r1);
         });
       }
@@ -766,6 +779,10 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       const float* a = acc.data() + (oc / kBlock) * ic_n * gstride + oc % kBlock;
       unpack_lanes(dw + oc * kn, kn, a, acc_size, copies, lanes);
     });
+    if (db)
+      team_for(true, oc_n, [&](std::int64_t oc) {
+        for (int t = 0; t < threads; ++t) db[oc] += bias_sums.data()[t * ocp + oc];
+      });
   }
 }
 
