@@ -104,11 +104,20 @@ inline void pixel_tiles(std::vector<PixTile>& out, std::int64_t h, std::int64_t 
     }
 }
 
+inline constexpr int kPadChunks = 16;  // rows up to 256 floats take pad_plane's masked-vector copy
+
 // dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it. Plain
 // loops: rows are short (7 to 130 floats), where library calls cost more than the copy.
 inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hp, std::int64_t wp,
                       std::int64_t top, std::int64_t left) {
   const std::int64_t c0 = std::clamp<std::int64_t>(left, 0, wp), c1 = std::clamp<std::int64_t>(left + w, c0, wp);
+#if GAN_CONV_AVX512
+  // Every source row has the same column masks: work them out once (rows are often a single
+  // vector, where computing them took as long as the copy).
+  __mmask16 get[kPadChunks], put[kPadChunks];
+  const int chunks = static_cast<int>(std::min<std::int64_t>((wp + 15) / 16, kPadChunks));
+  for (int k = 0; k < chunks; ++k) get[k] = lane_range(c0 - 16 * k, c1 - 16 * k), put[k] = lane_range(0, wp - 16 * k);
+#endif
   for (std::int64_t r = 0; r < hp; ++r) {
     float* d = dst + r * wp;
     const std::int64_t ih = r - top;
@@ -117,11 +126,9 @@ inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t
       continue;
     }
 #if GAN_CONV_AVX512
-    if (kLanes == 16) {  // masked loads read only [c0, c1) and zero the rest of each 16
-      const float* srow = src + ih * w;
-      for (std::int64_t c = 0; c < wp; c += 16)
-        _mm512_mask_storeu_ps(d + c, lane_range(0, wp - c),
-                              _mm512_maskz_loadu_ps(lane_range(c0 - c, c1 - c), srow + (c - left)));
+    if (kLanes == 16 && wp <= 16 * kPadChunks) {  // masked loads read only [c0, c1) and zero the rest of each 16
+      const float* srow = src + ih * w - left;
+      for (int k = 0; k < chunks; ++k) _mm512_mask_storeu_ps(d + 16 * k, put[k], _mm512_maskz_loadu_ps(get[k], srow + 16 * k));
       continue;
     }
 #endif
