@@ -105,3 +105,33 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
   }
   gan::set_num_threads(before);
 }
+
+TEST_CASE("pixel tiles cover every output pixel once, in rectangles or wrapping runs") {
+  namespace d = gan::kernels::direct;
+  for (std::int64_t h : {1, 2, 7, 14, 15, 33})
+    for (std::int64_t w : {1, 3, 7, 8, 14, 15, 28, 33, 64}) {
+      INFO("plane ", h, " x ", w);
+      std::vector<d::PixTile> tiles;
+      d::pixel_tiles(tiles, h, w);
+      std::vector<int> hits(static_cast<std::size_t>(h * w), 0);
+      for (const d::PixTile& t : tiles) {
+        REQUIRE(t.rows * t.cols >= 1);
+        REQUIRE(t.rows * t.cols <= d::kMaxPix);
+        std::int64_t off[d::kMaxPix];
+        d::tile_offsets(t, w, 1, off);  // offsets in the (h, w) plane itself
+        for (int p = 0; p < t.rows * t.cols; ++p) {
+          const std::int64_t q = t.row * w + t.col + off[p];
+          REQUIRE(q >= 0);
+          REQUIRE(q < h * w);
+          ++hits[static_cast<std::size_t>(q)];
+        }
+      }
+      CHECK(std::count(hits.begin(), hits.end(), 1) == h * w);
+    }
+  // With 6-pixel tiles (AVX2), a 7-wide plane is covered by runs of 5-6 pixels, not 4 + 3.
+  if (d::kMaxPix == 6) {
+    std::vector<d::PixTile> tiles;
+    d::pixel_tiles(tiles, 7, 7);
+    CHECK(tiles.size() == 9);
+  }
+}

@@ -82,26 +82,65 @@ void team_for(bool shared, std::int64_t n, Body&& body) {
   for (std::int64_t i = 0; i < n; ++i) body(i);
 }
 
-// An rt x nc block of output pixels starting at (row, col).
+// An rt x nc block of output pixels starting at (row, col); or, when wrap > 0, a run of nc
+// pixels in row-major order from (row, col) of a plane wrap pixels wide (rt = 1).
 struct PixTile {
   std::int64_t row, col;
   int rows, cols;
+  std::int64_t wrap = 0;
 };
 
 // Covers an (h, w) grid with tiles of at most kMaxPix pixels: two rows at a time when a row
-// is short (DCGAN's 7-wide planes), otherwise near-equal pieces of one row.
+// is short (DCGAN's 7-wide planes), otherwise near-equal pieces of one row; or near-equal runs
+// that wrap at the row ends when those need a tenth fewer tiles. With AVX2's 6-pixel tiles a
+// 7-wide plane took pieces of 4 and 3 pixels, 6-8 accumulators, too few to hide the FMA
+// latency; runs cost a register per pixel offset (shape 5's 28-wide rows, 131 runs against
+// 140 pieces, ran 10 % slower as runs).
 inline void pixel_tiles(std::vector<PixTile>& out, std::int64_t h, std::int64_t w) {
-  if (2 * w <= kMaxPix) {
+  const bool pairs = 2 * w <= kMaxPix;
+  const std::int64_t pieces = (w + kMaxPix - 1) / kMaxPix;
+  const std::int64_t rect = pairs ? (h + 1) / 2 : h * pieces, runs = (h * w + kMaxPix - 1) / kMaxPix;
+  if (10 * runs < 9 * rect) {
+    const std::int64_t base = h * w / runs, extra = h * w % runs;
+    for (std::int64_t r = 0, q = 0; r < runs; ++r) {
+      const int n = static_cast<int>(base + (r < extra ? 1 : 0));
+      out.push_back({q / w, q % w, 1, n, w});
+      q += n;
+    }
+    return;
+  }
+  if (pairs) {
     for (std::int64_t r = 0; r < h; r += 2) out.push_back({r, 0, r + 1 < h ? 2 : 1, static_cast<int>(w)});
     return;
   }
-  const std::int64_t pieces = (w + kMaxPix - 1) / kMaxPix, base = w / pieces, extra = w % pieces;
+  const std::int64_t base = w / pieces, extra = w % pieces;
   for (std::int64_t r = 0; r < h; ++r)
     for (std::int64_t p = 0, col = 0; p < pieces; ++p) {
       const int cols = static_cast<int>(base + (p < extra ? 1 : 0));
       out.push_back({r, col, 1, cols});
       col += cols;
     }
+}
+
+// off[p] = the offset of the tile's pixel p from its first, in a plane with the given row and
+// column strides.
+inline void tile_offsets(const PixTile& t, std::int64_t row, std::int64_t col, std::int64_t* off) {
+  for (int p = 0; p < t.rows * t.cols; ++p) {
+    const std::int64_t q = t.wrap ? t.col + p : p;
+    const std::int64_t di = t.wrap ? q / t.wrap : p / t.cols, dj = t.wrap ? q % t.wrap - t.col : p % t.cols;
+    off[p] = di * row + dj * col;
+  }
+}
+
+// The tile's reduction (conv_tile / conv_tile_at); src points at its first pixel's source,
+// row_stride and s step the source by one output row and column.
+inline void run_conv_tile(float* tile, const float* src, const PixTile& t, std::int64_t chan_stride,
+                          std::int64_t row_stride, std::int64_t s, int R, const std::int64_t* tap, int T,
+                          const float* w) {
+  if (!t.wrap) return conv_tile_fn(t.rows, t.cols, static_cast<int>(s))(tile, src, chan_stride, row_stride, R, tap, T, w);
+  std::int64_t off[kMaxPix];
+  tile_offsets(t, row_stride, s, off);
+  conv_tile_at_fn(t.cols)(tile, src, chan_stride, off, R, tap, T, w);
 }
 
 inline constexpr int kPadChunks = 16;  // rows up to 256 floats take pad_plane's masked-vector copy
@@ -169,20 +208,20 @@ inline void split_phases(float* dst, const float* src, std::int64_t h, std::int6
 inline void store_tile(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const float* tile,
                        const PixTile& pt, std::int64_t channels, const float* bias, bool accumulate) {
 #if GAN_CONV_AVX512
-  if (kLanes == 16 && (col == 1 || col == 2))
+  if (kLanes == 16 && !pt.wrap && (col == 1 || col == 2))
     return store_tile_avx512(dst, chan, row, col, tile, pt.rows, pt.cols, channels, bias, accumulate);
 #endif
+  std::int64_t off[kMaxPix];
+  tile_offsets(pt, row, col, off);
+  const int pixels = pt.rows * pt.cols;
   for (std::int64_t c = 0; c < channels; ++c) {
     const float bv = bias ? bias[c] : 0.f;
     float* dc = dst + c * chan;
-    for (int i = 0; i < pt.rows; ++i) {
-      float* d = dc + i * row;
-      const float* t = tile + static_cast<std::int64_t>(i) * pt.cols * kBlock + c;
-      if (accumulate)
-        for (int j = 0; j < pt.cols; ++j) d[j * col] += t[j * kBlock] + bv;
-      else
-        for (int j = 0; j < pt.cols; ++j) d[j * col] = t[j * kBlock] + bv;
-    }
+    const float* t = tile + c;
+    if (accumulate)
+      for (int p = 0; p < pixels; ++p) dc[off[p]] += t[p * kBlock] + bv;
+    else
+      for (int p = 0; p < pixels; ++p) dc[off[p]] = t[p * kBlock] + bv;
   }
 }
 
@@ -193,6 +232,15 @@ inline constexpr std::int64_t kPrefetchPlane = 64 * 64;  // floats per channel p
 
 inline void prefetch_tile(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const PixTile& pt,
                           std::int64_t channels) {
+  if (pt.wrap) {  // a run within one row or across the end of one: its first and last pixels' lines
+    std::int64_t off[kMaxPix];
+    tile_offsets(pt, row, col, off);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      __builtin_prefetch(dst + c * chan, 1, 3);
+      __builtin_prefetch(dst + c * chan + off[pt.cols - 1], 1, 3);
+    }
+    return;
+  }
   const std::int64_t span = (pt.cols - 1) * col + 1;
   for (std::int64_t c = 0; c < channels; ++c)
     for (int i = 0; i < pt.rows; ++i) {
@@ -365,9 +413,11 @@ struct WideToDense {
 // 32 would be mostly empty lanes. The padded input is split into stride_h x stride_w phase
 // planes, so every tap reads a contiguous run of one phase plane; four output channels share
 // each load. A one-channel image into 64 channels (issue 5's shapes 1 and 9) runs faster on
-// the channel-blocked path: 88 vs 71 and 167 vs 138 GFLOP/s on 1 thread.
+// the channel-blocked path with AVX-512 (88 vs 71 and 167 vs 138 GFLOP/s on 1 thread), and
+// here with AVX2, whose blocked epilogue is a scalar loop that took 73 % of shape 1's forward
+// (2026-12-02, Zen 3, 2 interleaved pairs: shape 1 +45 %, shape 9 +6 % / +16 % on 1 / 2 threads).
 inline bool forward_pix_preferred(const ConvShape& s) {
-  return s.in_c < 4 && s.out_c < 16 && s.dilation_h == 1 && s.dilation_w == 1;
+  return s.in_c < 4 && (s.out_c < 16 || kLanes < 16) && s.dilation_h == 1 && s.dilation_w == 1;
 }
 
 inline void conv_forward_pix(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
@@ -456,9 +506,8 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
         alignas(64) float tile[kTileRows * kBlock];
         const std::int64_t ob = item / nt;
         const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
-        conv_tile_fn(pt.rows, pt.cols, static_cast<int>(s.stride_w))(
-            tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, plane, s.stride_h * wp, static_cast<int>(ic_n),
-            tap.data(), static_cast<int>(taps), wpk + ob * ic_n * taps * kBlock);
+        run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp, s.stride_w,
+                      static_cast<int>(ic_n), tap.data(), static_cast<int>(taps), wpk + ob * ic_n * taps * kBlock);
         const std::int64_t oc0 = ob * kBlock;
         store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
                    std::min<std::int64_t>(kBlock, oc_n - oc0), b ? b + oc0 : nullptr, accumulate);
@@ -593,9 +642,9 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
         float* const dst = dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col;
         const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ic0);
         if (x_plane >= kPrefetchPlane) prefetch_tile(dst, x_plane, sh * wd, sw, t, lanes);
-        conv_tile_fn(t.rows, t.cols, 1)(tile, dyp + (t.row + plan.top) * wdp + t.col + plan.left, plane, wdp,
-                                        static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
-                                        wbuf.data() + w_off[ph] + it.block * oc_n * taps * kBlock);
+        run_conv_tile(tile, dyp + (t.row + plan.top) * wdp + t.col + plan.left, t, plane, wdp, 1, static_cast<int>(oc_n),
+                      plan.tap.data() + p.tap_off, static_cast<int>(taps),
+                      wbuf.data() + w_off[ph] + it.block * oc_n * taps * kBlock);
         store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, bias ? bias + ic0 : nullptr, accumulate);
       });
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Register-blocked float micro-kernels of the direct convolution (kernels/conv_direct.hpp).
-// Both vectorise over a block of kBlock = 2 registers of channels and broadcast the other
+// Both vectorise over a block of kBlock = kVecs registers of channels and broadcast the other
 // operand straight from a zero-padded NCHW plane, so no im2col matrix is ever built:
 //
 //   conv_tile:   out[p][c] = sum_{r < R, t < T} src[r*chan_stride + tap[t] + pix(p)] * w[r][t][c]
@@ -10,8 +10,10 @@
 //   wgrad_tile:  dwp[g][kw][c] += sum_{pixels q} x[g][row(q) + kw] * dyT[q][c]
 //                Weight gradient: c = output channel, g = input channel, kw = tap column.
 //
-// Accumulators: 2*RT*NC (resp. 2*G*KW) registers, at most 28 of AVX-512's 32 (kMaxPix = 14)
-// and 12 of AVX2's 16, leaving room for the two weight (dy) registers and a broadcast.
+// Accumulators: kVecs*RT*NC (resp. kVecs*G*KW) registers, at most 28 of AVX-512's 32
+// (kMaxPix = 14) and 12 of AVX2's 16, leaving room for the two weight (dy) registers and a
+// broadcast. conv_tile_at takes its pixels anywhere in the plane (runs that wrap at a row end),
+// for planes whose rows do not split into full tiles (7-wide planes with 6-pixel tiles).
 // Pixel and tap displacements are compile-time, so every broadcast is one load.
 
 #include <array>
@@ -26,7 +28,11 @@ namespace direct {
 
 using Vec = simd::simd_batch<float>;
 inline constexpr int kLanes = static_cast<int>(Vec::size);
-inline constexpr int kBlock = 2 * kLanes;                 // channels per block
+// Two channel vectors per block, broadcasting each pixel to both: one vector of 8 with 14
+// pixels on AVX2 (16 registers) ran its L1 tile at 65 against 85 GFLOP/s for 2 x 6 on Zen 3,
+// where the broadcasts, one per FMA there, are what saturates.
+inline constexpr int kVecs = 2;
+inline constexpr int kBlock = kVecs * kLanes;             // channels per block
 inline constexpr int kMaxPix = kLanes >= 16 ? 14 : 6;     // pixels (taps) per tile
 inline constexpr int kMaxGroup = 6;                       // wgrad: input channels per tile
 
@@ -35,33 +41,31 @@ template <int RT, int NC, int S>
 void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int64_t row_stride, int R,
                const std::int64_t* tap, int T, const float* w) {
   constexpr int P = RT * NC;
-  Vec a0[P], a1[P];
-  for (int p = 0; p < P; ++p) a0[p] = a1[p] = Vec(0.f);
+  Vec acc[kVecs][P];
+  for (int v = 0; v < kVecs; ++v)
+    for (int p = 0; p < P; ++p) acc[v][p] = Vec(0.f);
   for (int r = 0; r < R; ++r, src += chan_stride) {
     for (int t = 0; t < T; ++t, w += kBlock) {
       const float* p0 = src + tap[t];
-      const Vec w0 = Vec::load_aligned(w), w1 = Vec::load_aligned(w + kLanes);
+      Vec wv[kVecs];
+      for (int v = 0; v < kVecs; ++v) wv[v] = Vec::load_aligned(w + v * kLanes);
 #pragma GCC unroll 16
       for (int j = 0; j < NC; ++j) {
         const Vec b(p0[j * S]);
-        a0[j] = xsimd::fma(b, w0, a0[j]);
-        a1[j] = xsimd::fma(b, w1, a1[j]);
+        for (int v = 0; v < kVecs; ++v) acc[v][j] = xsimd::fma(b, wv[v], acc[v][j]);
       }
       if constexpr (RT == 2) {
         const float* p1 = p0 + row_stride;
 #pragma GCC unroll 16
         for (int j = 0; j < NC; ++j) {
           const Vec b(p1[j * S]);
-          a0[NC + j] = xsimd::fma(b, w0, a0[NC + j]);
-          a1[NC + j] = xsimd::fma(b, w1, a1[NC + j]);
+          for (int v = 0; v < kVecs; ++v) acc[v][NC + j] = xsimd::fma(b, wv[v], acc[v][NC + j]);
         }
       }
     }
   }
-  for (int p = 0; p < P; ++p) {
-    a0[p].store_aligned(out + p * kBlock);
-    a1[p].store_aligned(out + p * kBlock + kLanes);
-  }
+  for (int p = 0; p < P; ++p)
+    for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
 }
 
 using ConvTileFn = void (*)(float*, const float*, std::int64_t, std::int64_t, int, const std::int64_t*, int,
@@ -84,6 +88,46 @@ inline ConvTileFn conv_tile_fn(int rt, int nc, int s) {
   return s == 1 ? r1s1[nc - 1] : r1s2[nc - 1];
 }
 
+// conv_tile for P pixels at src + pix[p] (any offsets): the tile of a run of pixels that wraps
+// at a row end. Each pixel's base is a register, each broadcast one load.
+template <int P>
+void conv_tile_at(float* out, const float* src, std::int64_t chan_stride, const std::int64_t* pix, int R,
+                  const std::int64_t* tap, int T, const float* w) {
+  Vec acc[kVecs][P];
+  const float* base[P];
+  for (int p = 0; p < P; ++p) base[p] = src + pix[p];
+  for (int v = 0; v < kVecs; ++v)
+    for (int p = 0; p < P; ++p) acc[v][p] = Vec(0.f);
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t, w += kBlock) {
+      const std::int64_t at = r * chan_stride + tap[t];
+      Vec wv[kVecs];
+      for (int v = 0; v < kVecs; ++v) wv[v] = Vec::load_aligned(w + v * kLanes);
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) {
+        const Vec b(base[p][at]);
+        for (int v = 0; v < kVecs; ++v) acc[v][p] = xsimd::fma(b, wv[v], acc[v][p]);
+      }
+    }
+  for (int p = 0; p < P; ++p)
+    for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
+}
+
+using ConvTileAtFn = void (*)(float*, const float*, std::int64_t, const std::int64_t*, int, const std::int64_t*, int,
+                              const float*);
+
+namespace detail {
+template <std::size_t... I>
+constexpr std::array<ConvTileAtFn, sizeof...(I)> conv_tile_at_row(std::index_sequence<I...>) {
+  return {&conv_tile_at<static_cast<int>(I) + 1>...};
+}
+}  // namespace detail
+
+inline ConvTileAtFn conv_tile_at_fn(int pixels) {
+  static constexpr auto table = detail::conv_tile_at_row(std::make_index_sequence<kMaxPix>{});
+  return table[pixels - 1];
+}
+
 // Extents the weight-gradient tile needs besides its pointers.
 struct WgradGeom {
   std::int64_t x_image, x_plane, x_row;  // strides of the padded input buffer: image, channel, row
@@ -98,36 +142,30 @@ template <int KW, int G>
 void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* dyt, const WgradGeom& g,
                 std::int64_t images, std::int64_t oh0, std::int64_t oh1) {
   constexpr int J = G * KW;
-  Vec a0[J], a1[J];
-  for (int gi = 0; gi < G; ++gi)
-    for (int kw = 0; kw < KW; ++kw) {
-      a0[gi * KW + kw] = Vec::load_aligned(dwp + gi * gstride + kw * kBlock);
-      a1[gi * KW + kw] = Vec::load_aligned(dwp + gi * gstride + kw * kBlock + kLanes);
-    }
+  Vec acc[kVecs][J];
+  for (int j = 0; j < J; ++j)
+    for (int v = 0; v < kVecs; ++v) acc[v][j] = Vec::load_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
   for (std::int64_t n = 0; n < images; ++n)
     for (std::int64_t oh = oh0; oh < oh1; ++oh) {
       const float* xr[G];
       for (int gi = 0; gi < G; ++gi) xr[gi] = x + n * g.x_image + gi * g.x_plane + oh * g.stride_h * g.x_row;
       const float* d = dyt + n * g.dy_image + oh * g.out_w * g.dy_pixel;
       for (std::int64_t ow = 0; ow < g.out_w; ++ow, d += g.dy_pixel) {
-        const Vec v0 = Vec::load_aligned(d), v1 = Vec::load_aligned(d + kLanes);
+        Vec dv[kVecs];
+        for (int v = 0; v < kVecs; ++v) dv[v] = Vec::load_aligned(d + v * kLanes);
 #pragma GCC unroll 16
         for (int gi = 0; gi < G; ++gi) {
 #pragma GCC unroll 16
           for (int kw = 0; kw < KW; ++kw) {
             const Vec b(xr[gi][kw]);
-            a0[gi * KW + kw] = xsimd::fma(b, v0, a0[gi * KW + kw]);
-            a1[gi * KW + kw] = xsimd::fma(b, v1, a1[gi * KW + kw]);
+            for (int v = 0; v < kVecs; ++v) acc[v][gi * KW + kw] = xsimd::fma(b, dv[v], acc[v][gi * KW + kw]);
           }
           xr[gi] += g.stride_w;
         }
       }
     }
-  for (int gi = 0; gi < G; ++gi)
-    for (int kw = 0; kw < KW; ++kw) {
-      a0[gi * KW + kw].store_aligned(dwp + gi * gstride + kw * kBlock);
-      a1[gi * KW + kw].store_aligned(dwp + gi * gstride + kw * kBlock + kLanes);
-    }
+  for (int j = 0; j < J; ++j)
+    for (int v = 0; v < kVecs; ++v) acc[v][j].store_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
 }
 
 using WgradTileFn = void (*)(float*, std::int64_t, const float*, const float*, const WgradGeom&, std::int64_t,
