@@ -737,7 +737,7 @@ inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t
 }
 
 inline bool backward_weight_supported(const ConvShape& s) {
-  return s.dilation_h == 1 && s.dilation_w == 1 && wgrad_group(s.kernel_w) > 0;
+  return s.dilation_h == 1 && s.dilation_w == 1 && wgrad_piece(s.kernel_w) > 0;
 }
 
 // dw += dL/dw, and db += dL/db when db is given (summed while dy is transposed; bias_grad
@@ -747,7 +747,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, kh_n = s.kernel_h, kw_n = s.kernel_w, nb = blocks(oc_n);
   const std::int64_t ocp = nb * kBlock, hp = (oh - 1) * s.stride_h + kh_n, wp = (ow - 1) * s.stride_w + kw_n;
   const std::int64_t plane = hp * wp, pix = oh * ow, x_image = ic_n * plane, dy_image = pix * ocp;
-  const int group = wgrad_group(kw_n);
+  const std::int64_t piece = wgrad_piece(kw_n), pieces = (kw_n + piece - 1) / piece;
+  const int group = wgrad_group(piece);
   const std::int64_t gstride = kh_n * kw_n * kBlock;
   // A tile holds `group` (input channel, kernel row) pairs x KW taps: several input channels
   // of one kernel row, or with fewer channels than that (a one-channel image) several
@@ -755,7 +756,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   const bool by_rows = ic_n < group && kh_n > 1;
   const std::int64_t rows_per = std::min<std::int64_t>(group, kh_n), row_groups = (kh_n + rows_per - 1) / rows_per;
   const std::int64_t groups = by_rows ? ic_n * row_groups : (ic_n + group - 1) / group;
-  const std::int64_t tiles = nb * groups * (by_rows ? 1 : kh_n);
+  const std::int64_t tiles = nb * groups * (by_rows ? 1 : kh_n) * pieces;
   // Images per chunk: each chunk reads and writes the whole accumulator once, each tile
   // streams the chunk's padded input and dy^T. Small accumulators (<= 2 MB): chunks that stay
   // in L2 (512 KB). Large ones (DCGAN-64's 512 -> 256 layer: 8 MB): 4 MB chunks, so the
@@ -808,18 +809,20 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
             prefetch_part(x + next * ic_n * x_plane, next_cnt * ic_n * x_plane, t, tiles);
             prefetch_part(dy + next * oc_n * pix, next_cnt * oc_n * pix, t, tiles);
           }
+          const std::int64_t kw0 = (t % pieces) * piece, u = t / pieces;  // u: the tile's (block, group, row)
           std::int64_t ob, ic0, kh;
           int gs;
           if (by_rows) {
-            ob = t / groups, ic0 = (t % groups) / row_groups, kh = (t % row_groups) * rows_per;
+            ob = u / groups, ic0 = (u % groups) / row_groups, kh = (u % row_groups) * rows_per;
             gs = static_cast<int>(std::min(rows_per, kh_n - kh));
           } else {
-            ob = t / (groups * kh_n), ic0 = ((t / kh_n) % groups) * group, kh = t % kh_n;
+            ob = u / (groups * kh_n), ic0 = ((u / kh_n) % groups) * group, kh = u % kh_n;
             gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
           }
-          wgrad_tile_fn(kw_n, gs)(ac + ((ob * ic_n + ic0) * kh_n + kh) * kw_n * kBlock,
-                                  by_rows ? kw_n * kBlock : gstride, xb + ic0 * plane + kh * wp, dyt + ob * kBlock,
-                                  geom, cnt, r0, r1);
+          wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(ac + (((ob * ic_n + ic0) * kh_n + kh) * kw_n + kw0) * kBlock,
+                                                          by_rows ? kw_n * kBlock : gstride,
+                                                          xb + ic0 * plane + kh * wp + kw0, dyt + ob * kBlock, geom, cnt,
+                                                          r0, r1);
         });
       }
     }

@@ -16,6 +16,7 @@
 // for planes whose rows do not split into full tiles (7-wide planes with 6-pixel tiles).
 // Pixel and tap displacements are compile-time, so every broadcast is one load.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -192,6 +193,22 @@ inline int wgrad_group(std::int64_t kw) {
   if (kw < 1 || kw > kMaxPix) return 0;
   const int g = kMaxPix / static_cast<int>(kw);
   return g < kMaxGroup ? g : kMaxGroup;
+}
+
+// Tap columns per weight-gradient tile (the kernel row is cut into pieces of this width).
+// With AVX-512's 14 pixel slots, whole rows (measured there). With AVX2's 6, the width that
+// makes the fewest passes over dy^T per input channel, ceil(kw / width) / wgrad_group(width):
+// kernel width 4 in pieces of 2 x 3 channels (12 accumulators) instead of 4 x 1 (8, latency-
+// bound), and widths 7 and 9 at all (they exceed a tile).
+inline std::int64_t wgrad_piece(std::int64_t kw) {
+  if (kw < 1) return 0;
+  if (kMaxPix >= 14 && kw <= kMaxPix) return kw;
+  std::int64_t best = 1;
+  for (std::int64_t p = 2; p <= std::min<std::int64_t>(kw, kMaxPix); ++p) {
+    const std::int64_t pieces = (kw + p - 1) / p, best_pieces = (kw + best - 1) / best;
+    if (pieces * wgrad_group(best) <= best_pieces * wgrad_group(p)) best = p;  // ties: the wider piece
+  }
+  return best;
 }
 
 inline WgradTileFn wgrad_tile_fn(std::int64_t kw, int group) {
