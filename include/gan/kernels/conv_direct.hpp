@@ -341,6 +341,32 @@ inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* sr
     return;
   }
 #endif
+#if GAN_CONV_AVX2
+  if (kLanes == 8) {  // 8x8 blocks through registers, as above
+    __m256 total[kBlock / 8];
+    for (__m256& t : total) t = _mm256_setzero_ps();
+    for (std::int64_t k0 = 0; k0 < cols; k0 += 8) {
+      const __m256i mk = first_lanes(cols - k0);
+      for (int half = 0; half < kBlock; half += 8) {
+        __m256 r[8];
+        for (int j = 0; j < 8; ++j)
+          r[j] = half + j < rows ? _mm256_maskload_ps(src + (half + j) * src_stride + k0, mk) : _mm256_setzero_ps();
+        transpose8(r);
+        for (std::int64_t j = 0; j < std::min<std::int64_t>(8, cols - k0); ++j)
+          _mm256_storeu_ps(dst + (k0 + j) * dst_stride + half, r[j]);
+        if (sums)  // zero-masked lanes past cols add nothing
+          for (int j = 0; j < 8; ++j) total[half / 8] = _mm256_add_ps(total[half / 8], r[j]);
+      }
+    }
+    if (sums)
+      for (int half = 0; half < kBlock && half < rows; half += 8) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, total[half / 8]);
+        for (std::int64_t l = 0; l < std::min<std::int64_t>(8, rows - half); ++l) sums[half + l] += t[l];
+      }
+    return;
+  }
+#endif
   for (std::int64_t k0 = 0; k0 < cols; k0 += 16)
     for (std::int64_t l = 0; l < kBlock; ++l) {
       const std::int64_t k1 = std::min(cols, k0 + 16);
