@@ -111,20 +111,28 @@ void relu_backward(T* dx, const T* dy, const T* x, std::size_t n, bool accumulat
   });
 }
 
+// The LeakyReLU bodies, also applied row by row by the norm kernels' fused activation.
+template <class T>
+struct LeakyReluForward {
+  T slope;
+  template <class V>
+  V operator()(V v) const { return simd::select(v < simd::constant<V>(0), V(slope) * v, v); }
+};
+template <class T>
+struct LeakyReluBackward {  // g: the gradient at the output, v: the input (or the output: same sign)
+  T slope;
+  template <class V>
+  V operator()(V g, V v) const { return simd::select(v > simd::constant<V>(0), g, V(slope) * g); }
+};
+
 template <class T>
 void leaky_relu_forward(T* y, const T* x, std::size_t n, T slope) {
-  map1(y, x, n, kCheapOp, [slope](auto v) {
-    using V = decltype(v);
-    return simd::select(v < simd::constant<V>(0), V(slope) * v, v);
-  });
+  map1(y, x, n, kCheapOp, LeakyReluForward<T>{slope});
 }
 // dx += dy * (x > 0 ? 1 : slope)
 template <class T>
 void leaky_relu_backward(T* dx, const T* dy, const T* x, std::size_t n, T slope, bool accumulate = true) {
-  unary_grad(dx, dy, x, n, kCheapOp, accumulate, [slope](auto g, auto v) {
-    using V = decltype(v);
-    return simd::select(v > simd::constant<V>(0), g, V(slope) * g);
-  });
+  unary_grad(dx, dy, x, n, kCheapOp, accumulate, LeakyReluBackward<T>{slope});
 }
 
 // y = x > 0 ? x : alpha * (exp(x) - 1); expm1 keeps precision for small |x|, and min()
