@@ -46,9 +46,10 @@ void fma_peak(benchmark::State& state) {
 }
 BENCHMARK(fma_peak)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// A forward tile (kMaxPix pixels x kBlock channels, 64 input channels x 16 taps) and a
-// weight-gradient tile (kBlock channels x wgrad_group(4) channels x 4 taps over 49 pixels),
-// both as in shape 2: on AVX-512 14 x 32 and 32 x 3 x 4, on AVX2 6 x 16 and 16 x 1 x 4.
+// A forward tile (kMaxPix pixels x kBlock channels, 64 input channels x 16 taps) and the
+// weight-gradient tile shape 2 uses (kBlock channels x wgrad_group(piece) channels x
+// wgrad_piece(4) taps over 49 pixels): on AVX-512 14 x 32 and 32 x 3 x 4, on AVX2 6 x 16 and
+// 16 x 3 x 2.
 void microkernel(benchmark::State& state) {
   namespace d = gan::kernels::direct;
   gan::set_num_threads(1);
@@ -61,13 +62,14 @@ void microkernel(benchmark::State& state) {
   gan::Tensor<float> dyt = gan::Tensor<float>::full(gan::Shape{49 * 4 * d::kBlock}, 0.1f);
   std::int64_t tap[16];
   for (int t = 0; t < T; ++t) tap[t] = (t / 4) * wp + t % 4;
-  const int group = d::wgrad_group(4);
+  const std::int64_t piece = d::wgrad_piece(4);
+  const int group = d::wgrad_group(piece);
   const d::WgradGeom g{R * plane, plane, wp, 49 * 4 * d::kBlock, 4 * d::kBlock, 7, 2, 2};
   double flops = 0;
   for (auto _ : state) {
     if (wgrad) {
-      d::wgrad_tile_fn(4, group)(out.data(), T * d::kBlock, src.data(), dyt.data(), g, 1, 0, 7);
-      flops += 2.0 * 49 * 4 * group * d::kBlock;
+      d::wgrad_tile_fn(piece, group)(out.data(), T * d::kBlock, src.data(), dyt.data(), g, 1, 0, 7);
+      flops += 2.0 * 49 * piece * group * d::kBlock;
     } else {
       d::conv_tile_fn(1, d::kMaxPix, 1)(out.data(), src.data(), plane, 2 * wp, R, tap, T, w.data());
       flops += 2.0 * R * T * d::kMaxPix * d::kBlock;

@@ -117,12 +117,19 @@ TEST_CASE("pixel tiles cover every output pixel once, in rectangles or wrapping 
       for (const d::PixTile& t : tiles) {
         REQUIRE(t.rows * t.cols >= 1);
         REQUIRE(t.rows * t.cols <= d::kMaxPix);
+        // The tile's pixels in row-major order, from its own description.
+        std::vector<std::int64_t> pixels;
+        for (int p = 0; p < t.rows * t.cols; ++p)
+          pixels.push_back(t.wrap ? t.row * w + t.col + p : (t.row + p / t.cols) * w + t.col + p % t.cols);
+        // tile_offsets in a plane with other strides (a padded, strided source) must agree.
+        const std::int64_t row_stride = 3 * w + 5, col_stride = 2;
         std::int64_t off[d::kMaxPix];
-        d::tile_offsets(t, w, 1, off);  // offsets in the (h, w) plane itself
+        d::tile_offsets(t, row_stride, col_stride, off);
         for (int p = 0; p < t.rows * t.cols; ++p) {
-          const std::int64_t q = t.row * w + t.col + off[p];
+          const std::int64_t q = pixels[static_cast<std::size_t>(p)];
           REQUIRE(q >= 0);
           REQUIRE(q < h * w);
+          CHECK(off[p] == (q / w - t.row) * row_stride + (q % w - t.col) * col_stride);
           ++hits[static_cast<std::size_t>(q)];
         }
       }

@@ -97,6 +97,7 @@ struct PixTile {
 // latency; runs cost a register per pixel offset (shape 5's 28-wide rows, 131 runs against
 // 140 pieces, ran 10 % slower as runs).
 inline void pixel_tiles(std::vector<PixTile>& out, std::int64_t h, std::int64_t w) {
+  if (h * w == 0) return;
   const bool pairs = 2 * w <= kMaxPix;
   const std::int64_t pieces = (w + kMaxPix - 1) / kMaxPix;
   const std::int64_t rect = pairs ? (h + 1) / 2 : h * pieces, runs = (h * w + kMaxPix - 1) / kMaxPix;
@@ -232,13 +233,11 @@ inline constexpr std::int64_t kPrefetchPlane = 64 * 64;  // floats per channel p
 
 inline void prefetch_tile(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const PixTile& pt,
                           std::int64_t channels) {
-  if (pt.wrap) {  // a run within one row or across the end of one: its first and last pixels' lines
+  if (pt.wrap) {  // a run over one or more rows: each pixel's line (repeats hit the same line)
     std::int64_t off[kMaxPix];
     tile_offsets(pt, row, col, off);
-    for (std::int64_t c = 0; c < channels; ++c) {
-      __builtin_prefetch(dst + c * chan, 1, 3);
-      __builtin_prefetch(dst + c * chan + off[pt.cols - 1], 1, 3);
-    }
+    for (std::int64_t c = 0; c < channels; ++c)
+      for (int p = 0; p < pt.cols; ++p) __builtin_prefetch(dst + c * chan + off[p], 1, 3);
     return;
   }
   const std::int64_t span = (pt.cols - 1) * col + 1;

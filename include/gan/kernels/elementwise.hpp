@@ -119,7 +119,7 @@ struct LeakyReluForward {
   V operator()(V v) const { return simd::select(v < simd::constant<V>(0), V(slope) * v, v); }
 };
 template <class T>
-struct LeakyReluBackward {  // g: the gradient at the output, v: the input (or the output: same sign)
+struct LeakyReluBackward {  // g: the gradient at the output, v: the input (or, for a slope > 0, the output)
   T slope;
   template <class V>
   V operator()(V g, V v) const { return simd::select(v > simd::constant<V>(0), g, V(slope) * g); }
