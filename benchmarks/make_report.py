@@ -96,6 +96,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", required=True)
     ap.add_argument("--cpu", default="")
+    ap.add_argument("--isa", default="", help="the SIMD the build used, e.g. 'AVX-512' or 'AVX2 + FMA'")
     ap.add_argument("--load-before", default="")
     ap.add_argument("--load-after", default="")
     ap.add_argument("--repeats", default="")
@@ -136,7 +137,8 @@ def main():
     w("")
     w("Written by `scripts/bench.sh` from one run; every number below was measured in that run.")
     w("")
-    w(f"- Machine: {a.cpu}, {os.cpu_count()} logical CPUs (a VM shared with other jobs).")
+    w(f"- Machine: {a.cpu}, {os.cpu_count()} logical CPUs (a VM shared with other jobs)"
+      + (f"; the kernels were built with -march=native for its {a.isa}." if a.isa else "."))
     w(f"- Load average (1, 5, 15 min) before the run: {a.load_before}; after: {a.load_after}.")
     w(f"- Command: `{a.command}`")
     w(f"- Medians over {a.repeats} repetitions in each of {len(dirs)} round(s), then the median over"
@@ -241,10 +243,32 @@ def main():
         if o:
             vs_issue.append(f"{o / ISSUE_TORCH_STEP[t]:.2f}x on {t} thread{'s' if t > 1 else ''}")
     w("")
-    if vs_issue:
+    if vs_issue and a.isa and not a.isa.startswith("AVX-512"):
+        w(f"Issue 5's figures for PyTorch's step (~{ISSUE_TORCH_STEP[1]} / ~{ISSUE_TORCH_STEP[2]} images/s) were"
+          f" taken on an AVX-512 machine; this one has {a.isa}, so they are not compared here.")
+        w("")
+    elif vs_issue:
         w("Against issue 5's idle-machine figures for PyTorch's best configuration (not measured"
           f" here: ~{ISSUE_TORCH_STEP[1]} images/s on 1 thread, ~{ISSUE_TORCH_STEP[2]} on 2), ours is "
           + ", ".join(vs_issue) + ".")
+        w("")
+    # The host's speed drifts between rounds; the medians above hide how much. The peak probe
+    # shows it directly (a 2-thread peak near the 1-thread one means the second CPU was busy).
+    if len(dirs) > 1:
+        w("Round by round (the medians above are over these; the host's speed drifts between rounds):")
+        w("")
+        w("| round | FMA peak 1 / 2 threads | step ours 1 thread | PyTorch best 1 thread | step ours 2 threads | PyTorch best 2 threads |")
+        w("|---:|---:|---:|---:|---:|---:|")
+        for i, d in enumerate(dirs, 1):
+            pk = gbench_medians(os.path.join(d, "peak.json"))[1]
+            tr = gbench_medians(os.path.join(d, "train.json"))[1]
+            tb = torch_rows(os.path.join(d, "torch_best.jsonl"))
+            p1 = pk.get("fma_peak/threads:1/real_time", {}).get("GFLOPs")
+            p2 = pk.get("fma_peak/threads:2/real_time", {}).get("GFLOPs")
+            s1 = tr.get("dcgan_step/threads:1/real_time", {}).get("images_per_s")
+            s2 = tr.get("dcgan_step/threads:2/real_time", {}).get("images_per_s")
+            w(f"| {i} | {fmt(p1)} / {fmt(p2)} | {fmt(s1, 0)} | {fmt(tb.get(('train', 1)), 0)} | {fmt(s2, 0)} |"
+              f" {fmt(tb.get(('train', 2)), 0)} |")
         w("")
     sample = {(t, f): train.get(f"dcgan_sample/threads:{t}/fused:{f}/real_time", {}).get("images_per_s")
               for t in threads_list for f in (0, 1)}

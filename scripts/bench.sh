@@ -73,6 +73,13 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average after: $load_after"
 
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+family=$(lscpu | sed -n 's/^CPU family:[[:space:]]*//p' | head -1)
+model=$(lscpu | sed -n 's/^Model:[[:space:]]*//p' | head -1)
+[ -n "$family" ] && cpu="$cpu (family $family, model $model)"
+# The SIMD that -march=native gives the kernels here (what the tile sizes depend on).
+if grep -qw avx512f /proc/cpuinfo; then isa="AVX-512"
+elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then isa="AVX2 + FMA, no AVX-512"
+else isa="SSE2-class SIMD"; fi
 cmd="${BUILD_DIR:+BUILD_DIR=$BUILD_DIR }bash scripts/bench.sh $*"
-/usr/bin/python3 benchmarks/make_report.py --raw "$raw" --out "$out" --command "${cmd% }" --cpu "$cpu" \
+/usr/bin/python3 benchmarks/make_report.py --raw "$raw" --out "$out" --command "${cmd% }" --cpu "$cpu" --isa "$isa" \
   --load-before "$load_before" --load-after "$load_after" --repeats "$repeats" --rounds "$rounds"
