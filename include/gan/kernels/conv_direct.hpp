@@ -318,51 +318,27 @@ inline void pix_blocks(std::vector<PixBlock>& out, std::int64_t h, std::int64_t 
 // `sums`, also sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads.
 inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
                             std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
-#if GAN_CONV_AVX512
-  if (kLanes == 16) {  // 16x16 blocks through registers: contiguous reads, one row per cache line
-    __m512 total[kBlock / 16] = {};  // after the transpose, lane j of each vector is row half + j
-    for (std::int64_t k0 = 0; k0 < cols; k0 += 16) {
-      const __mmask16 mk = lane_range(0, cols - k0);
-      for (int half = 0; half < kBlock; half += 16) {
-        __m512 r[16];
-        for (int j = 0; j < 16; ++j)
-          r[j] = half + j < rows ? _mm512_maskz_loadu_ps(mk, src + (half + j) * src_stride + k0) : _mm512_setzero_ps();
-        transpose16(r);
-        for (std::int64_t j = 0; j < std::min<std::int64_t>(16, cols - k0); ++j)
-          _mm512_storeu_ps(dst + (k0 + j) * dst_stride + half, r[j]);
+#if GAN_CONV_AVX512 || GAN_CONV_AVX2
+  using T = RegisterTranspose;
+  constexpr int W = T::kWidth;
+  if (kLanes == W) {  // W x W blocks through registers: contiguous reads, one row per cache line
+    T::Reg total[kBlock / W];  // after the transpose, lane j of each vector is row half + j
+    for (T::Reg& t : total) t = T::zero();
+    for (std::int64_t k0 = 0; k0 < cols; k0 += W) {
+      const T::Mask mk = T::first(cols - k0);
+      for (int half = 0; half < kBlock; half += W) {
+        T::Reg r[W];
+        for (int j = 0; j < W; ++j)
+          r[j] = half + j < rows ? T::load(src + (half + j) * src_stride + k0, mk) : T::zero();
+        T::transpose(r);
+        for (std::int64_t j = 0; j < std::min<std::int64_t>(W, cols - k0); ++j)
+          T::store(dst + (k0 + j) * dst_stride + half, r[j]);
         if (sums)  // zero-masked lanes past cols add nothing
-          for (int j = 0; j < 16; ++j) total[half / 16] = _mm512_add_ps(total[half / 16], r[j]);
+          for (int j = 0; j < W; ++j) total[half / W] = T::add(total[half / W], r[j]);
       }
     }
     if (sums)
-      for (int half = 0; half < kBlock && half < rows; half += 16)
-        masked_put(sums + half, lane_range(0, rows - half), total[half / 16], true);
-    return;
-  }
-#endif
-#if GAN_CONV_AVX2
-  if (kLanes == 8) {  // 8x8 blocks through registers, as above
-    __m256 total[kBlock / 8];
-    for (__m256& t : total) t = _mm256_setzero_ps();
-    for (std::int64_t k0 = 0; k0 < cols; k0 += 8) {
-      const __m256i mk = first_lanes(cols - k0);
-      for (int half = 0; half < kBlock; half += 8) {
-        __m256 r[8];
-        for (int j = 0; j < 8; ++j)
-          r[j] = half + j < rows ? _mm256_maskload_ps(src + (half + j) * src_stride + k0, mk) : _mm256_setzero_ps();
-        transpose8(r);
-        for (std::int64_t j = 0; j < std::min<std::int64_t>(8, cols - k0); ++j)
-          _mm256_storeu_ps(dst + (k0 + j) * dst_stride + half, r[j]);
-        if (sums)  // zero-masked lanes past cols add nothing
-          for (int j = 0; j < 8; ++j) total[half / 8] = _mm256_add_ps(total[half / 8], r[j]);
-      }
-    }
-    if (sums)
-      for (int half = 0; half < kBlock && half < rows; half += 8) {
-        alignas(32) float t[8];
-        _mm256_store_ps(t, total[half / 8]);
-        for (std::int64_t l = 0; l < std::min<std::int64_t>(8, rows - half); ++l) sums[half + l] += t[l];
-      }
+      for (int half = 0; half < kBlock && half < rows; half += W) T::add_first(sums + half, rows - half, total[half / W]);
     return;
   }
 #endif

@@ -319,6 +319,21 @@ inline void store_tile_avx512(float* dst, std::int64_t chan, std::int64_t row, s
     }
   }
 }
+
+// The register transpose of the reorders (transpose_panel) in this ISA's words; the AVX2
+// block below defines the same names, so transpose_panel has one body for both.
+struct RegisterTranspose {
+  static constexpr int kWidth = 16;
+  using Reg = __m512;
+  using Mask = __mmask16;
+  static Mask first(std::int64_t n) { return lane_range(0, n); }
+  static Reg load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static Reg zero() { return _mm512_setzero_ps(); }
+  static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  static void store(float* p, Reg v) { _mm512_storeu_ps(p, v); }
+  static void transpose(Reg r[kWidth]) { transpose16(r); }
+  static void add_first(float* d, std::int64_t n, Reg v) { masked_put(d, first(n), v, true); }  // d[l] += v[l], l < n
+};
 #else
 #define GAN_CONV_AVX512 0
 #endif
@@ -351,6 +366,22 @@ inline __m256i first_lanes(std::int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 0 ? 0 : (n > 8 ? 8 : n))),
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+
+struct RegisterTranspose {
+  static constexpr int kWidth = 8;
+  using Reg = __m256;
+  using Mask = __m256i;
+  static Mask first(std::int64_t n) { return first_lanes(n); }
+  static Reg load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static Reg zero() { return _mm256_setzero_ps(); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static void store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  static void transpose(Reg r[kWidth]) { transpose8(r); }
+  static void add_first(float* d, std::int64_t n, Reg v) {  // d[l] += v[l], l < n
+    const Mask m = first(n);
+    _mm256_maskstore_ps(d, m, _mm256_add_ps(v, _mm256_maskload_ps(d, m)));
+  }
+};
 #else
 #define GAN_CONV_AVX2 0
 #endif
