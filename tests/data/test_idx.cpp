@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/data/idx.hpp"
 #include "idx_test_util.hpp"
 
@@ -16,7 +17,7 @@ using gan_test::idx_bytes;
 using gan_test::TempDir;
 using gan_test::write_bytes;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 TEST_CASE("IDX images and labels round-trip, plain and gzipped") {
   TempDir dir;

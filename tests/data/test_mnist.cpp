@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/data/mnist.hpp"
 #include "idx_test_util.hpp"
 
@@ -15,7 +16,7 @@ using gan_test::idx_bytes;
 using gan_test::TempDir;
 using gan_test::write_bytes;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 // A fake MNIST directory: n train and m test images whose pixel 0 is the image index.
 static void make_mnist(const TempDir& dir, std::uint32_t n, std::uint32_t m, bool gz) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/data/paired_images.hpp"
 #include "gan/io/png.hpp"
 #include "idx_test_util.hpp"
@@ -12,7 +13,7 @@ using gan::Shape;
 using gan::Tensor;
 namespace data = gan::data;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 namespace {
 // Side-by-side pair k: left half value 10k + x, right half value 100 + 10k + y (RGB equal).

@@ -3,13 +3,14 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/data/transforms.hpp"
 
 using gan::Shape;
 using gan::Tensor;
 namespace data = gan::data;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 static Tensor<float> ramp(std::int64_t c, std::int64_t h, std::int64_t w) {
   Tensor<float> t = Tensor<float>::empty(Shape{c, h, w});

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/io/checkpoint.hpp"
 #include "gan/losses/bce.hpp"
 #include "gan/models/dcgan.hpp"
@@ -17,7 +18,7 @@ using gan::Shape;
 using gan::Tensor;
 using gan::Var;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 namespace {
 gan::models::DcganOptions tiny_dcgan(std::int64_t width = 4) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/io/image_grid.hpp"
 #include "gan/io/png.hpp"
 #include "../data/idx_test_util.hpp"
@@ -17,7 +18,7 @@ using gan::Tensor;
 using gan::io::GridOptions;
 using gan::io::Image;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 TEST_CASE("write_png then read_image returns the same pixels") {
   gan_test::TempDir dir;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../matchers.hpp"
 #include "gan/io/safetensors.hpp"
 #include "../data/idx_test_util.hpp"
 
@@ -13,7 +14,7 @@ using gan::Shape;
 using gan::Tensor;
 using gan::io::TensorFile;
 
-static doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+using gan_test::has;
 
 // A safetensors file written by hand from the format description: header length, JSON, data.
 static std::vector<unsigned char> hand_made(const std::string& json, const std::vector<unsigned char>& data) {

@@ -12,7 +12,7 @@
 namespace {
 // Plain scalar twins of the SIMD kernels: written independently of the kernel bodies
 // (no shared lambdas), so a wrong vector path cannot hide behind the same wrong tail.
-namespace ref {
+namespace scalar {
 double relu(double x) { return x > 0 ? x : 0; }
 double relu_grad(double x) { return x > 0 ? 1 : 0; }
 double leaky(double x, double s) { return x > 0 ? x : s * x; }
@@ -20,7 +20,7 @@ double leaky_grad(double x, double s) { return x > 0 ? 1 : s; }
 double elu(double x, double a) { return x > 0 ? x : a * (std::exp(x) - 1); }
 double elu_grad(double x, double a) { return x > 0 ? 1 : a * std::exp(x); }
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
-}  // namespace ref
+}  // namespace scalar
 
 template <class T>
 std::vector<T> random_values(std::size_t n, std::uint64_t seed, double lo = -4, double hi = 4) {
@@ -49,15 +49,15 @@ TEST_CASE_TEMPLATE("activation forward kernels match the scalar reference", T, f
       }
     };
     gan::kernels::relu_forward(y.data(), x.data(), n);
-    expect(ref::relu, 1);
+    expect(scalar::relu, 1);
     gan::kernels::leaky_relu_forward(y.data(), x.data(), n, T(0.2));
-    expect([](double v) { return ref::leaky(v, 0.2); }, 1);
+    expect([](double v) { return scalar::leaky(v, 0.2); }, 1);
     gan::kernels::elu_forward(y.data(), x.data(), n, T(1.5));
-    expect([](double v) { return ref::elu(v, 1.5); }, 4);
+    expect([](double v) { return scalar::elu(v, 1.5); }, 4);
     gan::kernels::tanh_forward(y.data(), x.data(), n);
     expect([](double v) { return std::tanh(v); }, 4);
     gan::kernels::sigmoid_forward(y.data(), x.data(), n);
-    expect(ref::sigmoid, 4);
+    expect(scalar::sigmoid, 4);
   }
 }
 
@@ -79,19 +79,19 @@ TEST_CASE_TEMPLATE("activation backward kernels accumulate or overwrite the righ
           REQUIRE(std::abs(dx[i] - want) <= tol<T>() * scale * (1 + std::abs(want)));
         }
       };
-      check([&](T* dx) { gan::kernels::relu_backward(dx, dy.data(), x.data(), n, accumulate); }, ref::relu_grad, 1);
+      check([&](T* dx) { gan::kernels::relu_backward(dx, dy.data(), x.data(), n, accumulate); }, scalar::relu_grad, 1);
       check([&](T* dx) { gan::kernels::leaky_relu_backward(dx, dy.data(), x.data(), n, T(0.01), accumulate); },
-            [](double v) { return ref::leaky_grad(v, 0.01); }, 1);
+            [](double v) { return scalar::leaky_grad(v, 0.01); }, 1);
       check([&](T* dx) { gan::kernels::elu_backward(dx, dy.data(), x.data(), n, T(0.7), accumulate); },
-            [](double v) { return ref::elu_grad(v, 0.7); }, 4);
+            [](double v) { return scalar::elu_grad(v, 0.7); }, 4);
       // tanh / sigmoid backward take the saved output y
       std::vector<T> y(n);
       for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(std::tanh(static_cast<double>(x[i])));
       check([&](T* dx) { gan::kernels::tanh_backward(dx, dy.data(), y.data(), n, accumulate); },
             [](double v) { double t = std::tanh(v); return 1 - t * t; }, 4);
-      for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(ref::sigmoid(static_cast<double>(x[i])));
+      for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<T>(scalar::sigmoid(static_cast<double>(x[i])));
       check([&](T* dx) { gan::kernels::sigmoid_backward(dx, dy.data(), y.data(), n, accumulate); },
-            [](double v) { double s = ref::sigmoid(v); return s * (1 - s); }, 4);
+            [](double v) { double s = scalar::sigmoid(v); return s * (1 - s); }, 4);
     }
 }
 
@@ -112,7 +112,7 @@ TEST_CASE_TEMPLATE("tanh, sigmoid and elu stay finite for huge inputs", T, float
   }
   T tiny = T(-30);  // exp(-30) ~ 9.4e-14: must keep relative precision, not round to 0
   gan::kernels::sigmoid_forward(y.data(), &tiny, 1);
-  CHECK(y[0] == doctest::Approx(ref::sigmoid(-30)).epsilon(1e-5));
+  CHECK(y[0] == doctest::Approx(scalar::sigmoid(-30)).epsilon(1e-5));
   gan::kernels::elu_forward(y.data(), x.data(), n, T(1));
   for (std::size_t i = 0; i < n; ++i) CHECK(std::isfinite(y[i]));
 }

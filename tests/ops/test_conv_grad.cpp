@@ -17,7 +17,7 @@ using doctest::Contains;
 
 namespace {
 
-Var<double> leaf(const Shape& shape, gan::Rng& rng) { return Var<double>(gan::randn<double>(shape, rng), true); }
+Var<double> randn_leaf(const Shape& shape, gan::Rng& rng) { return Var<double>(gan::randn<double>(shape, rng), true); }
 
 void expect_ok(const gan::GradCheckResult& r, const std::string& what) {
   INFO(what, ": ", r.checked, " entries checked, max error ", r.max_abs_error, ", worst ", r.worst);
@@ -42,7 +42,7 @@ TEST_CASE("conv2d gradients match finite differences") {
       {{1, 2, 6, 5}, {2, 2, 3, 2}, {{2, 1}, {1, 0}}, "per-axis stride and padding"},
   };
   for (const Case& c : cases) {
-    Var<double> x = leaf(c.x, rng), w = leaf(c.w, rng), b = leaf(Shape{c.w[0]}, rng);
+    Var<double> x = randn_leaf(c.x, rng), w = randn_leaf(c.w, rng), b = randn_leaf(Shape{c.w[0]}, rng);
     expect_ok(gan::grad_check([&] { return gan::conv2d(x, w, b, c.p); }, {x, w, b}), std::string(c.name) + ", bias");
     expect_ok(gan::grad_check([&] { return gan::conv2d(x, w, Var<double>(), c.p); }, {x, w}),
               std::string(c.name) + ", no bias");
@@ -64,7 +64,7 @@ TEST_CASE("conv_transpose2d gradients match finite differences") {
       {{2, 3, 3, 3}, {3, 2, 1, 1}, {}, "pointwise"},
   };
   for (const Case& c : cases) {
-    Var<double> x = leaf(c.x, rng), w = leaf(c.w, rng), b = leaf(Shape{c.w[1]}, rng);
+    Var<double> x = randn_leaf(c.x, rng), w = randn_leaf(c.w, rng), b = randn_leaf(Shape{c.w[1]}, rng);
     expect_ok(gan::grad_check([&] { return gan::conv_transpose2d(x, w, b, c.p); }, {x, w, b}),
               std::string(c.name) + ", bias");
     expect_ok(gan::grad_check([&] { return gan::conv_transpose2d(x, w, Var<double>(), c.p); }, {x, w}),
@@ -76,7 +76,7 @@ TEST_CASE("linear gradients match finite differences") {
   gan::Rng rng(23);
   for (const Shape& xs : {Shape{3, 5}, Shape{1, 7}, Shape{2, 3, 4}}) {
     const std::int64_t in = xs.dim(-1);
-    Var<double> x = leaf(xs, rng), w = leaf(Shape{3, in}, rng), b = leaf(Shape{3}, rng);
+    Var<double> x = randn_leaf(xs, rng), w = randn_leaf(Shape{3, in}, rng), b = randn_leaf(Shape{3}, rng);
     expect_ok(gan::grad_check([&] { return gan::linear(x, w, b); }, {x, w, b}), "linear " + xs.to_string());
     expect_ok(gan::grad_check([&] { return gan::linear(x, w); }, {x, w}), "linear, no bias " + xs.to_string());
   }

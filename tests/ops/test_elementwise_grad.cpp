@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "gan/autograd/grad_check.hpp"
+#include "grad_test_util.hpp"
 #include "gan/ops/activations.hpp"
 #include "gan/ops/dropout.hpp"
 #include "gan/ops/elementwise.hpp"
@@ -12,24 +13,16 @@
 using gan::Shape;
 using gan::Tensor;
 using gan::Var;
+using gan_test::expect_grad_ok;
+using gan_test::uniform_leaf;
 
 namespace {
-Var<double> leaf(const Shape& s, std::uint64_t seed, double lo = -2, double hi = 2) {
-  gan::Rng rng(seed);
-  return Var<double>(gan::rand<double>(s, lo, hi, rng), true);
-}
 // Values in +-[0.1, 2]: finite differences with eps 1e-6 never straddle the kink at 0.
 Var<double> leaf_away_from_zero(const Shape& s, std::uint64_t seed) {
-  Var<double> v = leaf(s, seed, 0.1, 2);
+  Var<double> v = uniform_leaf(s, seed, 0.1, 2);
   gan::Rng signs(seed + 99);
   for (double& x : v.value()) x = signs.uniform() < 0.5 ? -x : x;
   return v;
-}
-template <class F>
-void expect_grad_ok(F&& f, const std::vector<Var<double>>& inputs, gan::GradCheckOptions o = {}) {
-  auto r = gan::grad_check(f, inputs, o);
-  CHECK_MESSAGE(r.ok, r.worst);
-  CHECK(r.checked > 0);
 }
 const Shape kOdd{1, 3, 5, 7};
 }  // namespace
@@ -79,7 +72,7 @@ TEST_CASE("elementwise ops reject different shapes, naming the op and both shape
 }
 
 TEST_CASE("gradients of add, sub, mul, scale, add_scalar, neg") {
-  Var<double> a = leaf(kOdd, 1), b = leaf(kOdd, 2);
+  Var<double> a = uniform_leaf(kOdd, 1), b = uniform_leaf(kOdd, 2);
   expect_grad_ok([&] { return a + b; }, {a, b});
   expect_grad_ok([&] { return a - b; }, {a, b});
   expect_grad_ok([&] { return a * b; }, {a, b});
@@ -91,7 +84,7 @@ TEST_CASE("gradients of add, sub, mul, scale, add_scalar, neg") {
 }
 
 TEST_CASE("an input that does not require grad gets no gradient") {
-  Var<double> a = leaf(Shape{2, 3}, 3);
+  Var<double> a = uniform_leaf(Shape{2, 3}, 3);
   Var<double> c(Tensor<double>::ones(Shape{2, 3}), false);
   gan::sum(a * c).backward();
   CHECK_FALSE(c.grad().defined());
@@ -103,7 +96,7 @@ TEST_CASE("gradients of the activations on odd shapes") {
   expect_grad_ok([&] { return gan::relu(x); }, {x});
   expect_grad_ok([&] { return gan::leaky_relu(x, 0.2); }, {x});
   expect_grad_ok([&] { return gan::elu(x, 0.7); }, {x});
-  Var<double> y = leaf(Shape{1, 1, 3, 5}, 5, -3, 3);
+  Var<double> y = uniform_leaf(Shape{1, 1, 3, 5}, 5, -3, 3);
   expect_grad_ok([&] { return gan::tanh(y); }, {y});
   expect_grad_ok([&] { return gan::sigmoid(y); }, {y});
   expect_grad_ok([&] { return gan::sigmoid(gan::tanh(y) * y); }, {y});
@@ -126,7 +119,7 @@ TEST_CASE("relu gradient is zero at exactly zero, as in PyTorch") {
 }
 
 TEST_CASE("sum and mean: values and gradients") {
-  Var<double> x = leaf(kOdd, 6);
+  Var<double> x = uniform_leaf(kOdd, 6);
   double s = 0;
   for (double v : x.value()) s += v;
   CHECK(gan::sum(x).item() == doctest::Approx(s));
@@ -148,7 +141,7 @@ TEST_CASE("sum and mean: values and gradients") {
 }
 
 TEST_CASE("dropout: gradient through a fixed mask, scaling, and eval identity") {
-  Var<double> x = leaf(kOdd, 7);
+  Var<double> x = uniform_leaf(kOdd, 7);
   // grad_check calls f repeatedly: a fresh Rng each call reproduces the mask.
   expect_grad_ok([&] { gan::Rng rng(42); return gan::dropout(x, 0.3, true, rng); }, {x});
 

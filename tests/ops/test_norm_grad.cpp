@@ -25,7 +25,7 @@ const gan::GradCheckOptions kNormCheck = [] {
   return o;
 }();
 
-Var<double> leaf(const Shape& s, std::uint64_t seed, double scale = 1.0, double offset = 0.0) {
+Var<double> normal_leaf(const Shape& s, std::uint64_t seed, double scale = 1.0, double offset = 0.0) {
   gan::Rng rng(seed);
   Tensor<double> t = gan::randn<double>(s, rng);
   for (double& v : t) v = v * scale + offset;
@@ -42,9 +42,9 @@ TEST_CASE("batch_norm with batch statistics passes the gradient check") {
     for (bool affine : {true, false}) {
       CAPTURE(s);
       CAPTURE(affine);
-      Var<double> x = leaf(s, 1, 1.5, 0.3);
-      Var<double> gamma = affine ? leaf(Shape{s[1]}, 2, 0.3, 1.0) : Var<double>();
-      Var<double> beta = affine ? leaf(Shape{s[1]}, 3) : Var<double>();
+      Var<double> x = normal_leaf(s, 1, 1.5, 0.3);
+      Var<double> gamma = affine ? normal_leaf(Shape{s[1]}, 2, 0.3, 1.0) : Var<double>();
+      Var<double> beta = affine ? normal_leaf(Shape{s[1]}, 3) : Var<double>();
       std::vector<Var<double>> inputs{x};
       if (affine) inputs.insert(inputs.end(), {gamma, beta});
       // Undefined running tensors: the check calls f() many times, which must not drift.
@@ -58,8 +58,8 @@ TEST_CASE("batch_norm with batch statistics passes the gradient check") {
 TEST_CASE("batch_norm with running statistics is affine and passes the gradient check") {
   for (const Shape& s : kBatchShapes) {
     CAPTURE(s);
-    Var<double> x = leaf(s, 4);
-    Var<double> gamma = leaf(Shape{s[1]}, 5, 0.3, 1.0), beta = leaf(Shape{s[1]}, 6);
+    Var<double> x = normal_leaf(s, 4);
+    Var<double> gamma = normal_leaf(Shape{s[1]}, 5, 0.3, 1.0), beta = normal_leaf(Shape{s[1]}, 6);
     Tensor<double> rm = gan::randn<double>(Shape{s[1]});
     Tensor<double> rv = gan::rand<double>(Shape{s[1]}, 0.5, 2.0);
     const Tensor<double> rm0 = rm.clone(), rv0 = rv.clone();
@@ -105,7 +105,7 @@ TEST_CASE_TEMPLATE("batch_norm output has zero mean and unit variance per channe
 
 TEST_CASE("batch_norm gives gamma and beta gradients when x needs none") {
   Var<double> x(gan::randn<double>(Shape{3, 2, 4}), false);
-  Var<double> gamma = leaf(Shape{2}, 7, 0.2, 1.0), beta = leaf(Shape{2}, 8);
+  Var<double> gamma = normal_leaf(Shape{2}, 7, 0.2, 1.0), beta = normal_leaf(Shape{2}, 8);
   auto f = [&] { return gan::batch_norm(x, gamma, beta, Tensor<double>(), Tensor<double>()); };
   auto r = gan::grad_check(f, {gamma, beta}, kNormCheck);
   CHECK_MESSAGE(r.ok, r.worst);
@@ -143,9 +143,9 @@ TEST_CASE("instance_norm passes the gradient check, affine or not") {
     for (bool affine : {false, true}) {
       CAPTURE(s);
       CAPTURE(affine);
-      Var<double> x = leaf(s, 10, 2.0, -0.4);
-      Var<double> gamma = affine ? leaf(Shape{s[1]}, 11, 0.3, 1.0) : Var<double>();
-      Var<double> beta = affine ? leaf(Shape{s[1]}, 12) : Var<double>();
+      Var<double> x = normal_leaf(s, 10, 2.0, -0.4);
+      Var<double> gamma = affine ? normal_leaf(Shape{s[1]}, 11, 0.3, 1.0) : Var<double>();
+      Var<double> beta = affine ? normal_leaf(Shape{s[1]}, 12) : Var<double>();
       std::vector<Var<double>> inputs{x};
       if (affine) inputs.insert(inputs.end(), {gamma, beta});
       auto r = gan::grad_check([&] { return gan::instance_norm(x, gamma, beta); }, inputs, kNormCheck);

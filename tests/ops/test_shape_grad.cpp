@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gan/autograd/grad_check.hpp"
+#include "grad_test_util.hpp"
 #include "gan/ops/activations.hpp"
 #include "gan/ops/elementwise.hpp"
 #include "gan/ops/one_hot.hpp"
@@ -13,26 +14,19 @@
 using gan::Shape;
 using gan::Tensor;
 using gan::Var;
+using gan_test::expect_grad_ok;
+using gan_test::uniform_leaf;
 
 namespace {
-Var<double> leaf(const Shape& s, std::uint64_t seed) {
-  gan::Rng rng(seed);
-  return Var<double>(gan::rand<double>(s, -2, 2, rng), true);
-}
 Var<float> iota(const Shape& s, float start = 0) {
   Tensor<float> t = Tensor<float>::empty(s);
   for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = start + static_cast<float>(i);
   return Var<float>(t);
 }
-template <class F>
-void expect_grad_ok(F&& f, const std::vector<Var<double>>& inputs) {
-  auto r = gan::grad_check(f, inputs);
-  CHECK_MESSAGE(r.ok, r.worst);
-}
 }  // namespace
 
 TEST_CASE("reshape and flatten are views with reshaped gradients") {
-  Var<double> x = leaf(Shape{1, 3, 5, 7}, 1);
+  Var<double> x = uniform_leaf(Shape{1, 3, 5, 7}, 1);
   Var<double> r = gan::reshape(x, {3, -1});
   CHECK(r.shape() == Shape{3, 35});
   CHECK(r.value().shares_storage_with(x.value()));
@@ -40,7 +34,7 @@ TEST_CASE("reshape and flatten are views with reshaped gradients") {
   expect_grad_ok([&] { return gan::reshape(x, {5, 21}); }, {x});
   expect_grad_ok([&] { return gan::flatten(x); }, {x});
   // a weighting that depends on position catches a gradient that is not reshaped back
-  Var<double> w = leaf(Shape{1, 105}, 2);
+  Var<double> w = uniform_leaf(Shape{1, 105}, 2);
   expect_grad_ok([&] { return gan::mul(gan::flatten(x), w); }, {x, w});
   CHECK_THROWS_WITH_AS(gan::reshape(x, {4, -1}), doctest::Contains("(1, 3, 5, 7)"), gan::Error);
 }
@@ -48,7 +42,7 @@ TEST_CASE("reshape and flatten are views with reshaped gradients") {
 // Backward writes the first contribution to a gradient (reshape hands over dy itself,
 // activations overwrite) and adds the later ones: every consumer order must sum them all.
 TEST_CASE("a variable's gradient sums every consumer, whichever writes first") {
-  Var<double> x = leaf(Shape{2, 3, 4}, 5), w = leaf(Shape{6, 4}, 6);
+  Var<double> x = uniform_leaf(Shape{2, 3, 4}, 5), w = uniform_leaf(Shape{6, 4}, 6);
   expect_grad_ok([&] { return gan::mul(gan::reshape(x, {6, 4}), w); }, {x, w});
   expect_grad_ok([&] { return gan::add(gan::mul(gan::reshape(x, {6, 4}), w), gan::reshape(gan::leaky_relu(x, 0.1), {6, 4})); },
                  {x, w});
@@ -57,7 +51,7 @@ TEST_CASE("a variable's gradient sums every consumer, whichever writes first") {
 }
 
 TEST_CASE("a gradient handed over by reshape keeps accumulating across passes") {
-  Var<double> x = leaf(Shape{3, 4}, 7), w = leaf(Shape{12}, 8);
+  Var<double> x = uniform_leaf(Shape{3, 4}, 7), w = uniform_leaf(Shape{12}, 8);
   auto loss = [&] { return gan::sum(gan::mul(gan::reshape(x, {12}), w)); };  // d/dx = w
   loss().backward();
   for (std::int64_t i = 0; i < 12; ++i) REQUIRE(x.grad()[i] == w.value()[i]);
@@ -84,7 +78,7 @@ TEST_CASE("concat gradients on every axis, odd shapes, three inputs") {
     const int a = axis < 0 ? axis + 4 : axis;
     sb[a] = 2;
     sc[a] = 1;
-    Var<double> x = leaf(sa, 3), y = leaf(sb, 4), z = leaf(sc, 5);
+    Var<double> x = uniform_leaf(sa, 3), y = uniform_leaf(sb, 4), z = uniform_leaf(sc, 5);
     Var<double> out = gan::concat(std::vector<Var<double>>{x, y, z}, axis);
     CHECK(out.shape()[a] == sa[a] + 2 + 1);
     expect_grad_ok([&] { return gan::concat(std::vector<Var<double>>{x, y, z}, axis); }, {x, y, z});
@@ -114,7 +108,7 @@ TEST_CASE("slice along batch and other axes") {
   CHECK(gan::slice(x, 1, 2, 1).value().to_vector() == std::vector<float>{1, 3, 5});
   CHECK(gan::slice(x, 2, 2).shape() == Shape{0, 2});
   CHECK_THROWS_WITH_AS(gan::slice(x, 2, 4), doctest::Contains("(3, 2)"), gan::Error);
-  Var<double> v = leaf(Shape{3, 3, 5, 7}, 6);
+  Var<double> v = uniform_leaf(Shape{3, 3, 5, 7}, 6);
   expect_grad_ok([&] { return gan::slice(v, 1, 2); }, {v});
   expect_grad_ok([&] { return gan::slice(v, 1, 4, 3); }, {v});
   expect_grad_ok(

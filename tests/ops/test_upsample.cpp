@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../reference/fixture.hpp"
+#include "grad_test_util.hpp"
 #include "gan/autograd/grad_check.hpp"
 #include "gan/ops/reduce.hpp"
 #include "gan/ops/upsample.hpp"
@@ -12,12 +13,10 @@
 using gan::Shape;
 using gan::Tensor;
 using gan::Var;
+using gan_test::expect_grad_ok;
+using gan_test::uniform_leaf;
 
 namespace {
-Var<double> leaf(const Shape& s, std::uint64_t seed) {
-  gan::Rng rng(seed);
-  return Var<double>(gan::rand<double>(s, -2, 2, rng), true);
-}
 Var<double> values(const Shape& s, const std::vector<double>& v) {
   return Var<double>(Tensor<double>::from(s, v), true);
 }
@@ -27,11 +26,6 @@ void check_values(const Tensor<double>& got, const std::vector<double>& want) {
     CAPTURE(i);
     CHECK(got[static_cast<std::int64_t>(i)] == doctest::Approx(want[i]).epsilon(1e-12));
   }
-}
-template <class F>
-void expect_grad_ok(F&& f, const std::vector<Var<double>>& inputs) {
-  auto r = gan::grad_check(f, inputs);
-  CHECK_MESSAGE(r.ok, r.worst);
 }
 }  // namespace
 
@@ -66,13 +60,13 @@ TEST_CASE("upsample_bicubic: hand-computed 1x2 -> 1x4 with border clamp") {
   Var<double> y = gan::upsample_bicubic(x, 1, 4);
   check_values(y.value(), {0.89453125, 1.2265625, 1.7734375, 2.10546875});
   // same size is the identity (t = 0: weights 0 1 0 0)
-  Var<double> z = leaf(Shape{1, 2, 3, 5}, 9);
+  Var<double> z = uniform_leaf(Shape{1, 2, 3, 5}, 9);
   check_values(gan::upsample_bicubic(z, 3, 5).value(), z.value().to_vector());
   check_values(gan::upsample_bilinear(z, 3, 5).value(), z.value().to_vector());
 }
 
 TEST_CASE("upsample gradients on odd shapes, up and down") {
-  Var<double> x = leaf(Shape{1, 1, 5, 7}, 1), b = leaf(Shape{2, 3, 3, 5}, 2);
+  Var<double> x = uniform_leaf(Shape{1, 1, 5, 7}, 1), b = uniform_leaf(Shape{2, 3, 3, 5}, 2);
   expect_grad_ok([&] { return gan::upsample_nearest(x, 2); }, {x});
   expect_grad_ok([&] { return gan::upsample_nearest(b, 3); }, {b});
   expect_grad_ok([&] { return gan::upsample_nearest(x, 3, 4); }, {x});

@@ -17,7 +17,7 @@ using gan::test::check_close;
 using gan::test::load_ref;
 
 namespace {
-constexpr double kRtol = 1e-5, kAtol = 1e-6;
+constexpr double kActivationRtol = 1e-5, kActivationAtol = 1e-6;
 
 template <class Op>
 void check_activation(const std::string& name, Op op) {
@@ -25,9 +25,9 @@ void check_activation(const std::string& name, Op op) {
   auto ref = load_ref("act_" + name);
   Var<float> x(ref["x"], true);
   Var<float> y = op(x);
-  check_close(name + " y", y.value(), ref["y"], kRtol, kAtol);
+  check_close(name + " y", y.value(), ref["y"], kActivationRtol, kActivationAtol);
   y.backward(ref["gy"]);
-  check_close(name + " gx", x.grad(), ref["gx"], kRtol, kAtol);
+  check_close(name + " gx", x.grad(), ref["gx"], kActivationRtol, kActivationAtol);
 }
 }  // namespace
 

@@ -23,7 +23,7 @@ using gan::test::load_ref;
 using gan::test::RefFile;
 
 namespace {
-constexpr double kRtol = 1e-5, kAtol = 1e-5;
+constexpr double kConvRtol = 1e-5, kConvAtol = 1e-5;
 
 // Runs op(x, w, b) with everything requiring grad; b is undefined when the case has none.
 template <class Op>
@@ -34,11 +34,11 @@ void check_conv_case(const std::string& case_name, Op op) {
   Var<float> x(ref["x"], true), w(ref["w"], true);
   Var<float> b = bias ? Var<float>(ref["b"], true) : Var<float>();
   Var<float> y = op(x, w, b);
-  check_close(case_name + " y", y.value(), ref["y"], kRtol, kAtol);
+  check_close(case_name + " y", y.value(), ref["y"], kConvRtol, kConvAtol);
   y.backward(ref["gy"]);
-  check_close(case_name + " gx", x.grad(), ref["gx"], kRtol, kAtol);
-  check_close(case_name + " gw", w.grad(), ref["gw"], kRtol, kAtol);
-  if (bias) check_close(case_name + " gb", b.grad(), ref["gb"], kRtol, kAtol);
+  check_close(case_name + " gx", x.grad(), ref["gx"], kConvRtol, kConvAtol);
+  check_close(case_name + " gw", w.grad(), ref["gw"], kConvRtol, kConvAtol);
+  if (bias) check_close(case_name + " gb", b.grad(), ref["gb"], kConvRtol, kConvAtol);
 }
 
 void check_conv2d(const std::string& case_name, std::int64_t stride, std::int64_t padding, std::int64_t dilation) {

@@ -24,7 +24,7 @@ using gan::test::load_ref;
 using gan::test::RefFile;
 
 namespace {
-constexpr double kRtol = 1e-5, kAtol = 1e-7;
+constexpr double kLossRtol = 1e-5, kLossAtol = 1e-7;
 
 // Runs a loss of (input, target) with both requiring grad and compares loss, gx and gt.
 template <class Loss>
@@ -33,10 +33,10 @@ void check_pointwise_loss(const std::string& case_name, Loss loss_fn) {
   RefFile ref = load_ref(case_name);
   Var<float> x(ref["x"], true), t(ref["t"], true);
   Var<float> loss = loss_fn(x, t);
-  check_close(case_name + " loss", loss.value(), ref["loss"], kRtol, kAtol);
+  check_close(case_name + " loss", loss.value(), ref["loss"], kLossRtol, kLossAtol);
   loss.backward(ref["gy"]);
-  check_close(case_name + " gx", x.grad(), ref["gx"], kRtol, kAtol);
-  check_close(case_name + " gt", t.grad(), ref["gt"], kRtol, kAtol);
+  check_close(case_name + " gx", x.grad(), ref["gx"], kLossRtol, kLossAtol);
+  check_close(case_name + " gt", t.grad(), ref["gt"], kLossRtol, kLossAtol);
 }
 
 std::vector<std::int64_t> labels_of(const Tensor<float>& t) {
@@ -67,16 +67,16 @@ TEST_CASE("parity losses: cross_entropy with a row of +-50 logits") {
   RefFile ref = load_ref("loss_cross_entropy");
   Var<float> x(ref["x"], true);
   Var<float> loss = gan::cross_entropy(x, labels_of(ref["t"]));
-  check_close("loss_cross_entropy loss", loss.value(), ref["loss"], kRtol, kAtol);
+  check_close("loss_cross_entropy loss", loss.value(), ref["loss"], kLossRtol, kLossAtol);
   loss.backward(ref["gy"]);
-  check_close("loss_cross_entropy gx", x.grad(), ref["gx"], kRtol, kAtol);
+  check_close("loss_cross_entropy gx", x.grad(), ref["gx"], kLossRtol, kLossAtol);
 }
 
 TEST_CASE("parity losses: sigmoid_cross_entropy = BCEWithLogits against one-hot labels") {
   RefFile ref = load_ref("loss_sigmoid_cross_entropy");
   Var<float> x(ref["x"], true);
   Var<float> loss = gan::sigmoid_cross_entropy(x, labels_of(ref["t"]));
-  check_close("loss_sigmoid_cross_entropy loss", loss.value(), ref["loss"], kRtol, kAtol);
+  check_close("loss_sigmoid_cross_entropy loss", loss.value(), ref["loss"], kLossRtol, kLossAtol);
   loss.backward(ref["gy"]);
-  check_close("loss_sigmoid_cross_entropy gx", x.grad(), ref["gx"], kRtol, kAtol);
+  check_close("loss_sigmoid_cross_entropy gx", x.grad(), ref["gx"], kLossRtol, kLossAtol);
 }

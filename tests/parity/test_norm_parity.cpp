@@ -21,7 +21,7 @@ using gan::test::load_ref;
 using gan::test::set_value;
 
 namespace {
-constexpr double kRtol = 1e-5, kAtol = 1e-5, kStatsAtol = 1e-6;
+constexpr double kNormRtol = 1e-5, kNormAtol = 1e-5, kStatsAtol = 1e-6;
 
 // Running statistics are buffers that share storage with the layer: write through a handle.
 template <class Layer>
@@ -42,16 +42,16 @@ TEST_CASE("parity norm: BatchNorm2d training, 3 steps, momentum 0.1") {
     const std::string s = ".step" + std::to_string(step);
     Var<float> x(ref["x" + s], true);
     Var<float> y = bn(x);
-    check_close("batch_norm2d_train y" + s, y.value(), ref["y" + s], kRtol, kAtol);
+    check_close("batch_norm2d_train y" + s, y.value(), ref["y" + s], kNormRtol, kNormAtol);
     if (step == 1) {
       y.backward(ref["gy"]);
-      check_close("batch_norm2d_train gx", x.grad(), ref["gx"], kRtol, kAtol);
-      check_close("batch_norm2d_train grad.weight", bn.weight().grad(), ref["grad.weight"], kRtol, kAtol);
-      check_close("batch_norm2d_train grad.bias", bn.bias().grad(), ref["grad.bias"], kRtol, kAtol);
+      check_close("batch_norm2d_train gx", x.grad(), ref["gx"], kNormRtol, kNormAtol);
+      check_close("batch_norm2d_train grad.weight", bn.weight().grad(), ref["grad.weight"], kNormRtol, kNormAtol);
+      check_close("batch_norm2d_train grad.bias", bn.bias().grad(), ref["grad.bias"], kNormRtol, kNormAtol);
     }
-    check_close("batch_norm2d_train running_mean" + s, bn.running_mean(), ref["running_mean" + s], kRtol,
+    check_close("batch_norm2d_train running_mean" + s, bn.running_mean(), ref["running_mean" + s], kNormRtol,
                 kStatsAtol);
-    check_close("batch_norm2d_train running_var" + s, bn.running_var(), ref["running_var" + s], kRtol,
+    check_close("batch_norm2d_train running_var" + s, bn.running_var(), ref["running_var" + s], kNormRtol,
                 kStatsAtol);
   }
 }
@@ -65,11 +65,11 @@ TEST_CASE("parity norm: BatchNorm2d eval uses the running statistics") {
   bn.eval();
   Var<float> x(ref["x"], true);
   Var<float> y = bn(x);
-  check_close("batch_norm2d_eval y", y.value(), ref["y"], kRtol, kAtol);
+  check_close("batch_norm2d_eval y", y.value(), ref["y"], kNormRtol, kNormAtol);
   y.backward(ref["gy"]);
-  check_close("batch_norm2d_eval gx", x.grad(), ref["gx"], kRtol, kAtol);
-  check_close("batch_norm2d_eval grad.weight", bn.weight().grad(), ref["grad.weight"], kRtol, kAtol);
-  check_close("batch_norm2d_eval grad.bias", bn.bias().grad(), ref["grad.bias"], kRtol, kAtol);
+  check_close("batch_norm2d_eval gx", x.grad(), ref["gx"], kNormRtol, kNormAtol);
+  check_close("batch_norm2d_eval grad.weight", bn.weight().grad(), ref["grad.weight"], kNormRtol, kNormAtol);
+  check_close("batch_norm2d_eval grad.bias", bn.bias().grad(), ref["grad.bias"], kNormRtol, kNormAtol);
   // eval() must leave the running statistics alone.
   check_close("batch_norm2d_eval running_mean", bn.running_mean(), ref["running_mean"], 0, 0);
   check_close("batch_norm2d_eval running_var", bn.running_var(), ref["running_var"], 0, 0);
@@ -82,13 +82,13 @@ TEST_CASE("parity norm: BatchNorm1d training on (N, C)") {
   set_value(bn.bias(), ref["bias"], "bias");
   Var<float> x(ref["x"], true);
   Var<float> y = bn(x);
-  check_close("batch_norm1d_train y", y.value(), ref["y"], kRtol, kAtol);
+  check_close("batch_norm1d_train y", y.value(), ref["y"], kNormRtol, kNormAtol);
   y.backward(ref["gy"]);
-  check_close("batch_norm1d_train gx", x.grad(), ref["gx"], kRtol, kAtol);
-  check_close("batch_norm1d_train grad.weight", bn.weight().grad(), ref["grad.weight"], kRtol, kAtol);
-  check_close("batch_norm1d_train grad.bias", bn.bias().grad(), ref["grad.bias"], kRtol, kAtol);
-  check_close("batch_norm1d_train running_mean", bn.running_mean(), ref["running_mean.step1"], kRtol, kStatsAtol);
-  check_close("batch_norm1d_train running_var", bn.running_var(), ref["running_var.step1"], kRtol, kStatsAtol);
+  check_close("batch_norm1d_train gx", x.grad(), ref["gx"], kNormRtol, kNormAtol);
+  check_close("batch_norm1d_train grad.weight", bn.weight().grad(), ref["grad.weight"], kNormRtol, kNormAtol);
+  check_close("batch_norm1d_train grad.bias", bn.bias().grad(), ref["grad.bias"], kNormRtol, kNormAtol);
+  check_close("batch_norm1d_train running_mean", bn.running_mean(), ref["running_mean.step1"], kNormRtol, kStatsAtol);
+  check_close("batch_norm1d_train running_var", bn.running_var(), ref["running_var.step1"], kNormRtol, kStatsAtol);
 }
 
 TEST_CASE("parity norm: InstanceNorm2d with and without affine") {
@@ -106,12 +106,12 @@ TEST_CASE("parity norm: InstanceNorm2d with and without affine") {
     }
     Var<float> x(ref["x"], true);
     Var<float> y = in(x);
-    check_close(name + " y", y.value(), ref["y"], kRtol, kAtol);
+    check_close(name + " y", y.value(), ref["y"], kNormRtol, kNormAtol);
     y.backward(ref["gy"]);
-    check_close(name + " gx", x.grad(), ref["gx"], kRtol, kAtol);
+    check_close(name + " gx", x.grad(), ref["gx"], kNormRtol, kNormAtol);
     if (affine) {
-      check_close(name + " grad.weight", in.weight().grad(), ref["grad.weight"], kRtol, kAtol);
-      check_close(name + " grad.bias", in.bias().grad(), ref["grad.bias"], kRtol, kAtol);
+      check_close(name + " grad.weight", in.weight().grad(), ref["grad.weight"], kNormRtol, kNormAtol);
+      check_close(name + " grad.bias", in.bias().grad(), ref["grad.bias"], kNormRtol, kNormAtol);
     }
   }
 }

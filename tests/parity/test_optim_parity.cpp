@@ -23,7 +23,7 @@ using gan::test::check_close;
 using gan::test::load_ref;
 
 namespace {
-constexpr double kRtol = 1e-5, kAtol = 1e-6;
+constexpr double kOptimRtol = 1e-5, kOptimAtol = 1e-6;
 
 using MakeOptimizer = std::function<std::unique_ptr<gan::optim::Optimizer<float>>(std::vector<Var<float>>)>;
 
@@ -37,8 +37,8 @@ void run_optimizer_case(const std::string& case_name, const MakeOptimizer& make)
     p0.grad() = ref["grad.p0" + s];
     p1.grad() = ref["grad.p1" + s];
     opt->step();
-    check_close(case_name + " p0" + s, p0.value(), ref["p0" + s], kRtol, kAtol);
-    check_close(case_name + " p1" + s, p1.value(), ref["p1" + s], kRtol, kAtol);
+    check_close(case_name + " p0" + s, p0.value(), ref["p0" + s], kOptimRtol, kOptimAtol);
+    check_close(case_name + " p1" + s, p1.value(), ref["p1" + s], kOptimRtol, kOptimAtol);
   }
 }
 }  // namespace

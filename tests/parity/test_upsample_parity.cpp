@@ -18,7 +18,7 @@ using gan::test::check_close;
 using gan::test::load_ref;
 
 namespace {
-constexpr double kRtol = 1e-5, kAtol = 1e-6;
+constexpr double kUpsampleRtol = 1e-5, kUpsampleAtol = 1e-6;
 
 template <class Op>
 void check_resample(const std::string& case_name, Op op) {
@@ -26,9 +26,9 @@ void check_resample(const std::string& case_name, Op op) {
   auto ref = load_ref(case_name);
   Var<float> x(ref["x"], true);
   Var<float> y = op(x, ref.get("y").dim(2), ref.get("y").dim(3));
-  check_close(case_name + " y", y.value(), ref["y"], kRtol, kAtol);
+  check_close(case_name + " y", y.value(), ref["y"], kUpsampleRtol, kUpsampleAtol);
   y.backward(ref["gy"]);
-  check_close(case_name + " gx", x.grad(), ref["gx"], kRtol, kAtol);
+  check_close(case_name + " gx", x.grad(), ref["gx"], kUpsampleRtol, kUpsampleAtol);
 }
 }  // namespace
 
