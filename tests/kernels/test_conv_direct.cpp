@@ -32,6 +32,7 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
       make_shape(1, 3, 35, 37, 5, 5, 2, 2),           // RGB input: pixel vectors, 2x2 phases
       make_shape(2, 1, 5, 3, 6, 9, 1, 4),             // 3-wide output, k9: a vector spans 5 rows (plain copy)
+      make_shape(2, 1, 3, 4, 5, 3, 2, 1),             // one-channel data gradient from 2x2 dy planes: shorter than a vector
       make_shape(1, 2, 40, 40, 5, 1, 1, 0),           // 1x1 on 2 channels: wide rows = output rows
       make_shape(2, 2, 17, 34, 3, 3, 1, 0),           // 32 < OW: second vector block
       make_shape(1, 33, 9, 30, 2, 3, 2, 1, 1, 1, true),    // transposed to 2 channels: pixel path

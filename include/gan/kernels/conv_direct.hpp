@@ -291,27 +291,6 @@ void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::
   });
 }
 
-// A block of output pixels for the pixel-vector tiles: `rows` rows from `row`, `cols` valid
-// columns from `col` held in vb vectors.
-struct PixBlock {
-  std::int64_t row, col;
-  int rows, vb, cols;
-};
-
-inline void pix_blocks(std::vector<PixBlock>& out, std::int64_t h, std::int64_t w, int co) {
-  for (std::int64_t col = 0; col < w;) {
-    const int cols = static_cast<int>(std::min<std::int64_t>(w - col, 2 * kLanes));
-    const int vb = (cols + kLanes - 1) / kLanes, ra = pix_rows(co, vb);
-    const std::int64_t pieces = (h + ra - 1) / ra, base = h / pieces, extra = h % pieces;
-    for (std::int64_t p = 0, row = 0; p < pieces; ++p) {
-      const int rows = static_cast<int>(base + (p < extra ? 1 : 0));
-      out.push_back({row, col, rows, vb, cols});
-      row += rows;
-    }
-    col += cols;
-  }
-}
-
 // dst[k * dst_stride + l] = src[l * src_stride + k] for the kBlock lanes l and k < cols,
 // zero in lanes l >= rows: a panel of up to kBlock rows (channels) turned into `cols`
 // channel vectors. Packs weights into channel blocks and dy into pixel-major dy^T. With
@@ -412,7 +391,7 @@ struct WideToDense {
 // Forward pass for layers with few channels on both sides (fewer than 4 in, fewer than 16
 // out, e.g. RGB -> 3): vectors along the wide output plane (above), where channel blocks of
 // 32 would be mostly empty lanes. The padded input is split into stride_h x stride_w phase
-// planes, so every tap reads a contiguous run of one phase plane; four output channels share
+// planes, so every tap reads a contiguous run of one phase plane; kPixCo output channels share
 // each load. A one-channel image into 64 channels (issue 5's shapes 1 and 9) runs faster on
 // the channel-blocked path with AVX-512 (88 vs 71 and 167 vs 138 GFLOP/s on 1 thread), and
 // here with AVX2, whose blocked epilogue is a scalar loop that took 73 % of shape 1's forward
@@ -423,7 +402,7 @@ inline bool forward_pix_preferred(const ConvShape& s) {
 
 inline void conv_forward_pix(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                              std::int64_t oh, std::int64_t ow, bool accumulate) {
-  constexpr int co = 4;
+  constexpr int co = kPixCo;
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, sh = s.stride_h, sw = s.stride_w, h = s.in_h, wd = s.in_w;
   const std::int64_t taps = s.kernel_h * s.kernel_w, ncb = (oc_n + co - 1) / co;
   const std::int64_t hq = oh + (s.kernel_h - 1) / sh, wq = ow + (s.kernel_w - 1) / sw, phase = hq * wq;
@@ -432,7 +411,7 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
   const std::int64_t slack = kLanes + (s.kernel_w - 1) / sw + 1, chan = sh * sw * phase + slack;
   const std::int64_t nvec = (oh * wq + kLanes - 1) / kLanes, wide_stride = nvec * kLanes + 2 * kLanes;
   const int threads = team_size();
-  Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * ic_n * taps * co});  // (OC / 4, IC, taps, 4)
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * ic_n * taps * co});  // (OC / co, IC, taps, co)
   float* wpk = wbuf.data();
   for (std::int64_t cb = 0; cb < ncb; ++cb)
     for (std::int64_t ic = 0; ic < ic_n; ++ic)
@@ -461,7 +440,7 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
         float* out = wide.data() + team_slot(threads) * co * wide_stride;
         for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
           const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
-          pix_tile_fn(co, run, 1)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes,
+          pix_tile_fn(run)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes,
                                   static_cast<int>(ic_n), tap.data(), static_cast<int>(taps),
                                   wpk + cb * ic_n * taps * co);
           v0 += run;
@@ -551,15 +530,8 @@ inline PhasePlan plan_phases(const ConvShape& s, std::int64_t oh, std::int64_t o
   return plan;
 }
 
-// The weight of tap t of phase p for (oc, ic): w is (OC, IC, KH, KW).
-inline float phase_weight(const float* w, const ConvShape& s, const Phase& p, std::int64_t t, std::int64_t oc,
-                          std::int64_t ic) {
-  const std::int64_t kh = p.kh0 + s.stride_h * (t / p.tw), kw = p.kw0 + s.stride_w * (t % p.tw);
-  return w[((oc * s.in_c + ic) * s.kernel_h + kh) * s.kernel_w + kw];
-}
-
-inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
-                                   std::int64_t ow, const PhasePlan& plan, const float* bias, bool accumulate);
+inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
+                                    std::int64_t ow, const float* bias, bool accumulate);
 
 // dx += conv^T(dy, w): the data gradient, per stride phase. Without `accumulate`,
 // dx = conv^T(dy, w) + bias (per input channel; bias may be null): the transposed conv's
@@ -567,6 +539,7 @@ inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, c
 // the phases cover every pixel, else dx is filled with the bias (or zeros) first.
 inline void conv_backward_data(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
                                std::int64_t ow, const float* bias = nullptr, bool accumulate = true) {
+  if (s.in_c < 4) return conv_backward_data_taps(dx, dy, w, s, oh, ow, bias, accumulate);
   const PhasePlan plan = plan_phases(s, oh, ow);
   const std::int64_t x_plane = s.in_h * s.in_w;
   if (!accumulate && static_cast<std::int64_t>(plan.phases.size()) != s.stride_h * s.stride_w) {
@@ -576,7 +549,6 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     accumulate = true, bias = nullptr;
   }
   if (plan.phases.empty()) return;
-  if (s.in_c < 4) return conv_backward_data_pix(dx, dy, w, s, oh, ow, plan, bias, accumulate);
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, wd = s.in_w, sh = s.stride_h, sw = s.stride_w;
   const std::int64_t nb = blocks(ic_n), wdp = plan.width, plane = plan.height * wdp;
   const int threads = team_size();
@@ -650,66 +622,139 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
       });
 }
 
-// Data gradient for inputs with fewer than 4 channels (one-channel images): vectors along
-// rows of each phase's output pixels, one input channel at a time, weights broadcast.
-inline void conv_backward_data_pix(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
-                                   std::int64_t ow, const PhasePlan& plan, const float* bias, bool accumulate) {
-  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, wd = s.in_w, x_plane = s.in_h * wd;
-  const std::int64_t wdp = plan.width, chan = plan.height * wdp + kPixSlack;
-  std::vector<std::int64_t> w_off;
-  std::vector<PixBlock> blocks_all;
-  struct Item {
-    std::int32_t phase, ic;
-    std::int64_t block;
-  };
-  std::vector<Item> items;
-  std::int64_t w_size = 0;
-  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
-    const Phase& p = plan.phases[ph];
-    w_off.push_back(w_size), w_size += ic_n * oc_n * p.th * p.tw;
-    const std::size_t first = blocks_all.size();
-    pix_blocks(blocks_all, p.a, p.b, 1);
-    for (std::int64_t ic = 0; ic < ic_n; ++ic)
-      for (std::size_t k = first; k < blocks_all.size(); ++k)
-        items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ic), static_cast<std::int64_t>(k)});
-  }
-  // Per phase: (IC, OC, taps) scalars.
-  Tensor<float> wbuf = Tensor<float>::empty(Shape{w_size});
-  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
-    const Phase& p = plan.phases[ph];
-    const std::int64_t taps = p.th * p.tw;
-    float* d = wbuf.data() + w_off[ph];
-    for (std::int64_t ic = 0; ic < ic_n; ++ic)
+// Data gradient for inputs with fewer than 4 channels (one-channel images), the way PyTorch's
+// col2im takes it: per image and input channel, the tap planes cols[t] = sum over oc of
+// w[oc, ic, t] * dy[oc] (vectors along dy's pixels, dy read in place, co taps per tile), then
+// each row of dx gathers the tap rows that land on it. The phase-by-phase pixel tiles this
+// replaced padded every dy plane first and held one channel's accumulators per tile: shape 1's
+// data gradient and shape 4's forward ran at 10-11 GFLOP/s, now 24-40 (Zen 3, 1 thread,
+// interleaved pairs, 2026-12-02); the gather is a quarter of that time.
+inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
+                                    std::int64_t ow, const float* bias, bool accumulate) {
+  constexpr int co = kPixCo;  // taps per tile
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, kw_n = s.kernel_w, taps = s.kernel_h * kw_n;
+  const std::int64_t groups = (taps + co - 1) / co, plane = oh * ow, wd = s.in_w, x_plane = s.in_h * wd;
+  // A plane shorter than a vector is copied to kLanes-float slots; otherwise a partial last
+  // vector is read as the plane's last kLanes pixels and its new lanes moved into place.
+  const bool copy = plane < kLanes;
+  const std::int64_t chan = copy ? kLanes : plane, vec_n = copy ? 1 : plane / kLanes;
+  const std::int64_t tail = copy ? 0 : plane % kLanes, cols_stride = (vec_n + 1) * kLanes;
+  const int most = pix_rows(co, 1);
+  const std::int64_t runs = (vec_n + most - 1) / most, units = runs + (tail ? 1 : 0);
+  // (IC, tap groups, OC, co): the weights one tile broadcasts, in the order it reads them.
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{ic_n * groups * oc_n * co});
+  for (std::int64_t ic = 0; ic < ic_n; ++ic)
+    for (std::int64_t g = 0; g < groups; ++g)
       for (std::int64_t oc = 0; oc < oc_n; ++oc)
-        for (std::int64_t t = 0; t < taps; ++t) d[(ic * oc_n + oc) * taps + t] = phase_weight(w, s, p, t, oc, ic);
-  }
-  for_padded_images(
-      team_size(), s.n, oc_n, chan, static_cast<std::int64_t>(items.size()), dy, oc_n * oh * ow,
-      [&](float* dst, std::int64_t n, std::int64_t c) {
-        pad_plane(dst, dy + (n * oc_n + c) * oh * ow, oh, ow, plan.height, wdp, plan.top, plan.left);
-        std::fill(dst + chan - kPixSlack, dst + chan, 0.f);
-      },
-      [&](std::int64_t n, const float* dyp, std::int64_t i) {
-        alignas(64) float tile[kRegs * kLanes];
-        const Item& it = items[static_cast<std::size_t>(i)];
-        const std::size_t ph = static_cast<std::size_t>(it.phase);
-        const Phase& p = plan.phases[ph];
-        const PixBlock& b = blocks_all[static_cast<std::size_t>(it.block)];
-        const std::int64_t taps = p.th * p.tw;
-        pix_tile_fn(1, b.rows, b.vb)(tile, b.rows * b.vb * kLanes, dyp + (b.row + plan.top) * wdp + b.col + plan.left, chan, wdp,
-                                     static_cast<int>(oc_n), plan.tap.data() + p.tap_off, static_cast<int>(taps),
-                                     wbuf.data() + w_off[ph] + it.ic * oc_n * taps);
-        float* d0 = dx + (n * ic_n + it.ic) * x_plane + (p.rh + s.stride_h * b.row) * wd + p.rw + s.stride_w * b.col;
-        const float bv = bias ? bias[it.ic] : 0.f;
-        for (int r = 0; r < b.rows; ++r) {
-          float* d = d0 + r * s.stride_h * wd;
-          const float* t = tile + r * b.vb * kLanes;
-          if (accumulate)
-            for (int l = 0; l < b.cols; ++l) d[l * s.stride_w] += t[l];
-          else
-            for (int l = 0; l < b.cols; ++l) d[l * s.stride_w] = t[l] + bv;
+        for (std::int64_t c = 0; c < co; ++c) {
+          const std::int64_t t = g * co + c;
+          wbuf.data()[((ic * groups + g) * oc_n + oc) * co + c] = t < taps ? w[(oc * ic_n + ic) * taps + t] : 0.f;
         }
-      });
+  // Per column tap kw: the dy columns o in [lo, hi) that land inside dx, at o * sw + off,
+  // which is column (o + shift) of the row's column phase (o * sw + off) mod sw.
+  const std::int64_t sw = s.stride_w, mw = (wd + sw - 1) / sw;
+  std::vector<std::int64_t> lo(static_cast<std::size_t>(kw_n)), hi(lo.size()), phase(lo.size()), shift(lo.size());
+  for (std::int64_t kw = 0; kw < kw_n; ++kw) {
+    const std::int64_t o = kw * s.dilation_w - s.pad_w;
+    const std::size_t k = static_cast<std::size_t>(kw);
+    lo[k] = o >= 0 ? 0 : (-o + sw - 1) / sw;
+    hi[k] = wd - 1 - o < 0 ? 0 : std::min(ow, (wd - 1 - o) / sw + 1);
+    phase[k] = ((o % sw) + sw) % sw, shift[k] = (o - phase[k]) / sw;
+  }
+  const std::int64_t tap0 = 0;
+  // One tile: tap group g over vector unit u (a run, or the tail) of image plane set dyn.
+  auto tile = [&](float* cols, const float* dyn, const float* wic, std::int64_t u, std::int64_t g) {
+    float* out = cols + g * co * cols_stride;
+    const float* wg = wic + g * oc_n * co;
+    if (u == runs) {  // the tail: pixels plane - kLanes .. plane - 1, keep the last `tail`
+      pix_tile_fn(1)(out + vec_n * kLanes, cols_stride, dyn + plane - kLanes, chan, kLanes, static_cast<int>(oc_n),
+                            &tap0, 1, wg);
+      for (int c = 0; c < co; ++c) {
+        float* q = out + c * cols_stride + vec_n * kLanes;
+        std::copy(q + kLanes - tail, q + kLanes, q);
+      }
+      return;
+    }
+    const std::int64_t v0 = u * (vec_n / runs) + std::min(u, vec_n % runs);
+    const int len = static_cast<int>(vec_n / runs + (u < vec_n % runs ? 1 : 0));
+    pix_tile_fn(len)(out + v0 * kLanes, cols_stride, dyn + v0 * kLanes, chan, kLanes, static_cast<int>(oc_n), &tap0,
+                            1, wg);
+  };
+  // dx rows [r0, r1) of one plane: (bias or 0, or as they are) + every tap row landing there.
+  // The tap rows are summed per column phase first (contiguous, vectorised), then interleaved.
+  auto gather = [&](float* dxp, const float* cols, float* rowbuf, std::int64_t r0, std::int64_t r1, float b) {
+    for (std::int64_t ih = r0; ih < r1; ++ih) {
+      std::fill(rowbuf, rowbuf + sw * mw, 0.f);
+      for (std::int64_t kh = 0; kh < s.kernel_h; ++kh) {
+        const std::int64_t num = ih + s.pad_h - kh * s.dilation_h, row = num / s.stride_h;
+        if (num < 0 || num % s.stride_h != 0 || row >= oh) continue;
+        for (std::int64_t kw = 0; kw < kw_n; ++kw) {
+          const std::size_t k = static_cast<std::size_t>(kw);
+          const float* c = cols + (kh * kw_n + kw) * cols_stride + row * ow;
+          float* r = rowbuf + phase[k] * mw + shift[k];
+          for (std::int64_t o = lo[k]; o < hi[k]; ++o) r[o] += c[o];
+        }
+      }
+      float* d = dxp + ih * wd;
+      if (sw == 1) {
+        if (accumulate)
+          for (std::int64_t m = 0; m < wd; ++m) d[m] += rowbuf[m];
+        else
+          for (std::int64_t m = 0; m < wd; ++m) d[m] = rowbuf[m] + b;
+      } else if (sw == 2 && wd % 2 == 0) {
+        const float *even = rowbuf, *odd = rowbuf + mw;
+        if (accumulate)
+          for (std::int64_t m = 0; m < mw; ++m) d[2 * m] += even[m], d[2 * m + 1] += odd[m];
+        else
+          for (std::int64_t m = 0; m < mw; ++m) d[2 * m] = even[m] + b, d[2 * m + 1] = odd[m] + b;
+      } else {
+        for (std::int64_t iw = 0; iw < wd; ++iw) {
+          const float v = rowbuf[(iw % sw) * mw + iw / sw];
+          d[iw] = accumulate ? d[iw] + v : v + b;
+        }
+      }
+    }
+  };
+  const int threads = team_size();
+  const std::int64_t cols_size = groups * co * cols_stride, row_size = (sw * mw + kLanes - 1) / kLanes * kLanes;
+  const std::int64_t items = s.n * ic_n, slot = cols_size + row_size + (copy ? oc_n * kLanes : 0);
+  const bool per_item = items >= threads;  // else every item's tiles and rows are shared out
+  Tensor<float> scratch = Tensor<float>::empty(Shape{per_item ? threads : 1, slot});
+  auto source = [&](float* cols, std::int64_t n) {  // image n's dy, or its copy in slots
+    const float* dyn = dy + n * oc_n * plane;
+    if (!copy) return dyn;
+    float* slots = cols + cols_size + row_size;
+    for (std::int64_t oc = 0; oc < oc_n; ++oc) {
+      std::copy(dyn + oc * plane, dyn + (oc + 1) * plane, slots + oc * kLanes);
+      std::fill(slots + oc * kLanes + plane, slots + (oc + 1) * kLanes, 0.f);
+    }
+    return static_cast<const float*>(slots);
+  };
+  if (per_item) {
+    parallel_items(threads, items, [&](std::int64_t i) {
+      float* cols = scratch.data() + team_slot(threads) * slot;
+      const std::int64_t n = i / ic_n, ic = i % ic_n;
+      const float* dyn = source(cols, n);
+      for (std::int64_t u = 0; u < units; ++u)
+        for (std::int64_t g = 0; g < groups; ++g) tile(cols, dyn, wbuf.data() + ic * groups * oc_n * co, u, g);
+      gather(dx + i * x_plane, cols, cols + cols_size, 0, s.in_h, bias ? bias[ic] : 0.f);
+    });
+    return;
+  }
+  float* cols = scratch.data();
+  Tensor<float> rows = Tensor<float>::empty(Shape{threads, row_size});
+  for (std::int64_t i = 0; i < items; ++i) {
+    const std::int64_t n = i / ic_n, ic = i % ic_n;
+    const float* dyn = source(cols, n);
+    parallel_items(threads, units * groups, [&](std::int64_t j) {
+      tile(cols, dyn, wbuf.data() + ic * groups * oc_n * co, j / groups, j % groups);
+    });
+    const std::int64_t bands = std::min<std::int64_t>(threads, s.in_h);
+    parallel_items(threads, bands, [&](std::int64_t k) {
+      gather(dx + i * x_plane, cols, rows.data() + team_slot(threads) * row_size, k * s.in_h / bands,
+             (k + 1) * s.in_h / bands, bias ? bias[ic] : 0.f);
+    });
+  }
 }
 
 // d[c * kn + k] += sum over `copies` accumulators (acc_size apart) of a[k * kBlock + c], for
