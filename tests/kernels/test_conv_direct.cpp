@@ -28,7 +28,8 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(1, 20, 38, 36, 33, 4, 2, 1),         // shape 6-like: 33 channels = 32 + 1
       make_shape(1, 96, 6, 6, 48, 4, 2, 1, 1, 0, true),    // shape 7-like: 48 = 32 + 16
       make_shape(1, 300, 3, 4, 20, 4, 2, 1, 1, 0, true),   // 300 dy channels: data gradient in channel chunks
-      make_shape(2, 20, 5, 6, 130, 3, 1, 1),          // 130 channels x 9 taps: two chunks on AVX2
+      make_shape(2, 20, 5, 6, 130, 3, 1, 1),          // 130 channels x 9 taps: data gradient in two chunks on AVX2
+      make_shape(2, 130, 6, 5, 20, 3, 1, 1),          // and the forward pass in two chunks
       make_shape(1, 40, 15, 16, 35, 4, 2, 1, 1, 0, true),  // shape 7's 16-wide phases, odd rows
       make_shape(2, 65, 4, 4, 31, 4, 2, 1, 1, 0, true),    // shape 8-like, ragged blocks
       make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
@@ -105,6 +106,7 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 1, 12, 11, 5, 3, 2, 1), true, rng);
       check_against_reference<float>(make_shape(n, 6, 7, 5, 1, 4, 2, 1, 1, 0, true), true, rng);  // into one channel
       check_against_reference<float>(make_shape(n, 20, 4, 5, 300, 3, 1, 1), true, rng);  // data gradient in chunks
+      check_against_reference<float>(make_shape(n, 300, 4, 5, 20, 3, 1, 1), true, rng);  // forward in chunks
     }
   }
   gan::set_num_threads(before);

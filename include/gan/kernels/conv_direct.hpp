@@ -452,6 +452,19 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
       });
 }
 
+// Channels of the reduction per pass over a conv's tiles. A tile reduces over every input
+// channel and tap; with many channels (shape 7: 1024, 256 KB of packed weights per channel
+// block) neither the weights nor the source rows stay in L2 from one tile to the next. In
+// chunks, each pass's packed weights per block fit in a budget, and the passes after the
+// first add to the output (Zen 3, 4 interleaved pairs: shape 7's transposed forward +28 % /
+// +19 % on 1 / 2 threads, shape 8 +0 / +10 %).
+inline std::int64_t reduction_chunk(std::int64_t channels, std::int64_t taps) {
+  constexpr std::int64_t kBudget = 64 * 1024;  // bytes; 32 and 128 KB were slower on Zen 3
+  const std::int64_t fit = std::max<std::int64_t>(kBlock, kBudget / (taps * kBlock * 4));
+  const std::int64_t n = (channels + fit - 1) / fit;
+  return (channels + n - 1) / n;  // near-equal chunks
+}
+
 inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.stride_w == 2; }
 
 // y = conv(x, w) + b (b may be null), or y += conv(x, w) when accumulate.
@@ -476,22 +489,29 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
       tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] = kh * s.dilation_h * wp + kw * s.dilation_w;
   std::vector<PixTile> tiles;
   pixel_tiles(tiles, oh, ow);
-  const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow;
-  for_padded_images(
-      threads, s.n, ic_n, plane, nb * nt, x, ic_n * s.in_h * s.in_w,
-      [&](float* dst, std::int64_t n, std::int64_t c) {
-        pad_plane(dst, x + (n * ic_n + c) * s.in_h * s.in_w, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
-      },
-      [&](std::int64_t n, const float* xp, std::int64_t item) {
-        alignas(64) float tile[kTileRows * kBlock];
-        const std::int64_t ob = item / nt;
-        const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
-        run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp, s.stride_w,
-                      static_cast<int>(ic_n), tap.data(), static_cast<int>(taps), wpk + ob * ic_n * taps * kBlock);
-        const std::int64_t oc0 = ob * kBlock;
-        store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
-                   std::min<std::int64_t>(kBlock, oc_n - oc0), b ? b + oc0 : nullptr, accumulate);
-      });
+  const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow, x_plane = s.in_h * s.in_w;
+  const std::int64_t chunk = reduction_chunk(ic_n, taps);
+  for (std::int64_t c0 = 0; c0 < ic_n; c0 += chunk) {  // later chunks add to what the first wrote
+    const std::int64_t nc = std::min(chunk, ic_n - c0);
+    const bool add = accumulate || c0 > 0;
+    const float* bias = c0 == 0 ? b : nullptr;
+    for_padded_images(
+        threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane,
+        [&](float* dst, std::int64_t n, std::int64_t c) {
+          pad_plane(dst, x + (n * ic_n + c0 + c) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+        },
+        [&](std::int64_t n, const float* xp, std::int64_t item) {
+          alignas(64) float tile[kTileRows * kBlock];
+          const std::int64_t ob = item / nt;
+          const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
+          run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp,
+                        s.stride_w, static_cast<int>(nc), tap.data(), static_cast<int>(taps),
+                        wpk + (ob * ic_n + c0) * taps * kBlock);
+          const std::int64_t oc0 = ob * kBlock;
+          store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
+                     std::min<std::int64_t>(kBlock, oc_n - oc0), bias ? bias + oc0 : nullptr, add);
+        });
+  }
 }
 
 inline bool backward_data_supported(const ConvShape& s) { return s.dilation_h == 1 && s.dilation_w == 1; }
@@ -532,21 +552,6 @@ inline PhasePlan plan_phases(const ConvShape& s, std::int64_t oh, std::int64_t o
 
 inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
                                     std::int64_t ow, const float* bias, bool accumulate);
-
-// Output channels of dy per pass over the data gradient's tiles. A tile reduces over every
-// channel and tap of its phase; with many channels (shape 7: 1024, 256 KB of packed weights
-// per phase and channel block) neither the weights nor the dy rows stay in L2 from one tile to
-// the next. In chunks, each pass's weights per phase and block fit in a budget, and the
-// chunks after the first add to dx (Zen 3, 4 interleaved pairs: shape 7's transposed forward
-// +28 % / +19 % on 1 / 2 threads, shape 8 +0 / +10 %).
-inline std::int64_t reduction_chunk(std::int64_t channels, const PhasePlan& plan) {
-  std::int64_t taps = 1;
-  for (const Phase& p : plan.phases) taps = std::max(taps, p.th * p.tw);
-  constexpr std::int64_t kBudget = 64 * 1024;  // bytes; 32 and 128 KB were slower on Zen 3
-  const std::int64_t fit = std::max<std::int64_t>(kBlock, kBudget / (taps * kBlock * 4));
-  const std::int64_t n = (channels + fit - 1) / fit;
-  return (channels + n - 1) / n;  // near-equal chunks
-}
 
 // dx += conv^T(dy, w): the data gradient, per stride phase. Without `accumulate`,
 // dx = conv^T(dy, w) + bias (per input channel; bias may be null): the transposed conv's
@@ -614,7 +619,9 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
       return tiles[static_cast<std::size_t>(a.tile)].row < tiles[static_cast<std::size_t>(b.tile)].row;
     });
-  const std::int64_t y_plane = oh * ow, chunk = reduction_chunk(oc_n, plan);
+  std::int64_t most_taps = 1;
+  for (const Phase& p : plan.phases) most_taps = std::max(most_taps, p.th * p.tw);
+  const std::int64_t y_plane = oh * ow, chunk = reduction_chunk(oc_n, most_taps);
   for (std::int64_t c0 = 0; c0 < oc_n; c0 += chunk) {  // later chunks add to what the first wrote
     const std::int64_t nc = std::min(chunk, oc_n - c0);
     const bool add = accumulate || c0 > 0;
