@@ -64,7 +64,7 @@ void microkernel(benchmark::State& state) {
   for (int t = 0; t < T; ++t) tap[t] = (t / 4) * wp + t % 4;
   const std::int64_t piece = d::wgrad_piece(4);
   const int group = d::wgrad_group(piece);
-  const d::WgradGeom g{R * plane, plane, wp, 49 * 4 * d::kBlock, 4 * d::kBlock, 7, 2, 2};
+  const d::WgradGeom g{R * plane, plane, wp, 49 * 4 * d::kBlock, d::kBlock, 7, 2, 2};  // dy^T as the kernels lay it out
   double flops = 0;
   for (auto _ : state) {
     if (wgrad) {

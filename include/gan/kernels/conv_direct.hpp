@@ -850,7 +850,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   Tensor<float> dbuf = Tensor<float>::empty(Shape{copies * chunk * dy_image});
   Tensor<float> acc = Tensor<float>::zeros(Shape{copies * acc_size});
   Tensor<float> bias_sums = db ? Tensor<float>::zeros(Shape{threads * ocp}) : Tensor<float>();  // per thread
-  const WgradGeom geom{x_image, by_rows ? wp : plane, wp, dy_image, ocp, ow, s.stride_h, s.stride_w};
+  const WgradGeom geom{x_image, by_rows ? wp : plane, wp, dy_image, kBlock, ow, s.stride_h, s.stride_w};
   const std::int64_t x_plane = s.in_h * s.in_w;
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -867,9 +867,12 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       team_for(shared, cnt * ic_n, [&](std::int64_t i) {
         pad_plane(xb + i * plane, x + (n0 * ic_n + i) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
       });
-      team_for(shared, cnt * nb, [&](std::int64_t i) {  // dy^T: (pixels, OC padded to ocp) per image
+      // dy^T: (OC blocks, pixels, kBlock) per image. A block's pixels are then one contiguous run
+      // that stays in L1 over its tiles; as (pixels, OC padded) rows, a pixel's vectors were
+      // ocp floats apart (shape 7: 4 KB, every load on the same L1 set).
+      team_for(shared, cnt * nb, [&](std::int64_t i) {
         const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
-        transpose_panel(dyt + n * dy_image + oc0, ocp, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
+        transpose_panel(dyt + n * dy_image + oc0 * pix, kBlock, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
                         std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
                         db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
       });
@@ -894,7 +897,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
           }
           wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(ac + (((ob * ic_n + ic0) * kh_n + kh) * kw_n + kw0) * kBlock,
                                                           by_rows ? kw_n * kBlock : gstride,
-                                                          xb + ic0 * plane + kh * wp + kw0, dyt + ob * kBlock, geom, cnt,
+                                                          xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock, geom, cnt,
                                                           r0, r1);
         });
       }

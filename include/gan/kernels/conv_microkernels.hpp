@@ -132,7 +132,7 @@ inline ConvTileAtFn conv_tile_at_fn(int pixels) {
 // Extents the weight-gradient tile needs besides its pointers.
 struct WgradGeom {
   std::int64_t x_image, x_plane, x_row;  // strides of the padded input buffer: image, channel, row
-  std::int64_t dy_image, dy_pixel;       // strides of dyT: image, pixel (= padded channel count)
+  std::int64_t dy_image, dy_pixel;       // strides of dyT: image, pixel (kBlock: blocks of pixel-major rows)
   std::int64_t out_w, stride_h, stride_w;
 };
 
