@@ -104,6 +104,7 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 33, 9, 8, 34, 4, 2, 1), true, rng);
       check_against_reference<float>(make_shape(n, 34, 5, 6, 33, 4, 2, 1, 1, 0, true), true, rng);
       check_against_reference<float>(make_shape(n, 1, 12, 11, 5, 3, 2, 1), true, rng);
+      check_against_reference<float>(make_shape(n, 1, 3, 4, 5, 3, 2, 1), true, rng);  // dy planes shorter than a vector
       check_against_reference<float>(make_shape(n, 6, 7, 5, 1, 4, 2, 1, 1, 0, true), true, rng);  // into one channel
       check_against_reference<float>(make_shape(n, 20, 4, 5, 300, 3, 1, 1), true, rng);  // data gradient in chunks
       check_against_reference<float>(make_shape(n, 300, 4, 5, 20, 3, 1, 1), true, rng);  // forward in chunks

@@ -21,11 +21,11 @@ namespace {
 
 // A gradient that changes with the step and depends on the parameter (so a wrong update
 // also changes later gradients): d/dp of (p - c)^2 plus a step-dependent wobble.
-double grad_at(double p, int step, std::size_t i) {
+double adam_grad_at(double p, int step, std::size_t i) {
   return 2 * (p - 0.3 * static_cast<double>(i)) + std::sin(0.7 * step + 1.3 * static_cast<double>(i));
 }
 
-std::vector<double> start_values(std::size_t n, double offset) {
+std::vector<double> adam_start_values(std::size_t n, double offset) {
   std::vector<double> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = offset + 0.25 * static_cast<double>(i) - 0.4;
   return v;
@@ -62,7 +62,7 @@ struct RefAdam {
 };
 
 template <class T>
-double tolerance() {
+double adam_tolerance() {
   return std::is_same_v<T, float> ? 2e-5 : 1e-12;
 }
 
@@ -85,16 +85,16 @@ TEST_CASE_TEMPLATE("Adam follows the textbook trajectory over 10 changing gradie
   SUBCASE("beta1 = 0") { o.beta1 = 0; }
   SUBCASE("large eps") { o.eps = 0.1; }
 
-  std::vector<double> ref_p = start_values(7, 0.0);
+  std::vector<double> ref_p = adam_start_values(7, 0.0);
   Var<T> p = make_param<T>(ref_p);
   Adam<T> adam({p}, o);
   RefAdam ref(o, o.lr, o.weight_decay, ref_p.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(p, step, grad_at);
+    set_grad(p, step, adam_grad_at);
     adam.step();
-    ref.step(ref_p, ref_grad(ref_p, step, grad_at));
+    ref.step(ref_p, ref_grad(ref_p, step, adam_grad_at));
   }
-  check_close(p, ref_p, "Adam after 10 steps", tolerance<T>());
+  check_close(p, ref_p, "Adam after 10 steps", adam_tolerance<T>());
   CHECK(adam.state(0, 0).steps() == 10);
 }
 
@@ -102,23 +102,23 @@ TEST_CASE("Adam on a parameter large enough for the threaded loop matches the re
   AdamOptions o;
   o.lr = 0.01;
   o.weight_decay = 0.01;
-  std::vector<double> ref_p = start_values(20011, 0.0);
+  std::vector<double> ref_p = adam_start_values(20011, 0.0);
   Var<double> p = make_param<double>(ref_p);
   Adam<double> adam({p}, o);
   RefAdam ref(o, o.lr, o.weight_decay, ref_p.size());
   for (int step = 1; step <= 3; ++step) {
-    set_grad(p, step, grad_at);
+    set_grad(p, step, adam_grad_at);
     adam.step();
-    ref.step(ref_p, ref_grad(ref_p, step, grad_at));
+    ref.step(ref_p, ref_grad(ref_p, step, adam_grad_at));
   }
-  check_close(p, ref_p, "Adam, 20011 elements", tolerance<double>());
+  check_close(p, ref_p, "Adam, 20011 elements", adam_tolerance<double>());
 }
 
 TEST_CASE_TEMPLATE("Adam: groups have their own lr; undefined grads are skipped", T, float, double) {
   AdamOptions o;
   o.lr = 0.02;
-  std::vector<double> a0 = start_values(5, 0.0), b0 = start_values(3, 1.0), c0 = start_values(4, -1.0),
-                      d0 = start_values(2, 0.5);
+  std::vector<double> a0 = adam_start_values(5, 0.0), b0 = adam_start_values(3, 1.0), c0 = adam_start_values(4, -1.0),
+                      d0 = adam_start_values(2, 0.5);
   Var<T> a = make_param<T>(a0), b = make_param<T>(b0), c = make_param<T>(c0), late = make_param<T>(d0);
   Adam<T> adam({a, c}, o);
   adam.add_param_group({b, late}, 0.002, 0.05);  // SRCNN-style 10x smaller lr, with weight decay
@@ -126,21 +126,21 @@ TEST_CASE_TEMPLATE("Adam: groups have their own lr; undefined grads are skipped"
 
   RefAdam ra(o, 0.02, 0, a0.size()), rb(o, 0.002, 0.05, b0.size()), rlate(o, 0.002, 0.05, d0.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step, grad_at);
-    set_grad(b, step, grad_at);
-    ra.step(a0, ref_grad(a0, step, grad_at));
-    rb.step(b0, ref_grad(b0, step, grad_at));
+    set_grad(a, step, adam_grad_at);
+    set_grad(b, step, adam_grad_at);
+    ra.step(a0, ref_grad(a0, step, adam_grad_at));
+    rb.step(b0, ref_grad(b0, step, adam_grad_at));
     // `late` gets gradients only from step 4: its bias correction must start at t = 1 then.
     if (step >= 4) {
-      set_grad(late, step, grad_at);
-      rlate.step(d0, ref_grad(d0, step, grad_at));
+      set_grad(late, step, adam_grad_at);
+      rlate.step(d0, ref_grad(d0, step, adam_grad_at));
     }
     adam.step();  // c never has a grad
   }
-  check_close(a, a0, "group 0", tolerance<T>());
-  check_close(b, b0, "group 1", tolerance<T>());
-  check_close(late, d0, "parameter first reached at step 4", tolerance<T>());
-  check_close(c, c0, "parameter without grad", tolerance<T>());
+  check_close(a, a0, "group 0", adam_tolerance<T>());
+  check_close(b, b0, "group 1", adam_tolerance<T>());
+  check_close(late, d0, "parameter first reached at step 4", adam_tolerance<T>());
+  check_close(c, c0, "parameter without grad", adam_tolerance<T>());
   CHECK(adam.state(0, 1).steps() == 0);
   CHECK(adam.state(1, 1).steps() == 7);
   for (T x : adam.state(0, 1).buffers[0]) CHECK(x == 0);
@@ -166,15 +166,15 @@ TEST_CASE_TEMPLATE("Adam state saved after 5 steps resumes identically", T, floa
   AdamOptions o;
   o.lr = 0.03;
   o.amsgrad = true;
-  std::vector<double> a0 = start_values(9, 0.0), b0 = start_values(4, 2.0);
+  std::vector<double> a0 = adam_start_values(9, 0.0), b0 = adam_start_values(4, 2.0);
 
   // Uninterrupted: 10 steps.
   Var<T> a = make_param<T>(a0), b = make_param<T>(b0);
   Adam<T> full({a}, o);
   full.add_param_group({b}, 0.003);
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step, grad_at);
-    set_grad(b, step, grad_at);
+    set_grad(a, step, adam_grad_at);
+    set_grad(b, step, adam_grad_at);
     full.step();
   }
 
@@ -186,8 +186,8 @@ TEST_CASE_TEMPLATE("Adam state saved after 5 steps resumes identically", T, floa
     Adam<T> first({a1}, o);
     first.add_param_group({b1}, 0.003);
     for (int step = 1; step <= 5; ++step) {
-      set_grad(a1, step, grad_at);
-      set_grad(b1, step, grad_at);
+      set_grad(a1, step, adam_grad_at);
+      set_grad(b1, step, adam_grad_at);
       first.step();
     }
     for (auto& [name, t] : first.state_tensors()) saved.emplace_back(name, t.clone());
@@ -204,8 +204,8 @@ TEST_CASE_TEMPLATE("Adam state saved after 5 steps resumes identically", T, floa
     second.add_param_group({b2}, 0.003);
     if (load) second.load_state_tensors(saved);
     for (int step = 6; step <= 10; ++step) {
-      set_grad(a2, step, grad_at);
-      set_grad(b2, step, grad_at);
+      set_grad(a2, step, adam_grad_at);
+      set_grad(b2, step, adam_grad_at);
       second.step();
     }
     return std::make_pair(a2, b2);
@@ -257,7 +257,7 @@ TEST_CASE("Adam learning rates, zero_grad and invalid use") {
   CHECK(adam.param_groups()[0].lr == doctest::Approx(0.01));
   CHECK(adam.param_groups()[1].lr == doctest::Approx(0.01));
 
-  set_grad(a, 1, grad_at);
+  set_grad(a, 1, adam_grad_at);
   adam.zero_grad();
   CHECK(a.grad().defined());
   CHECK(a.grad()[1] == 0);

@@ -21,11 +21,11 @@ namespace {
 
 // d/dp of (p - c)^2 plus a step-dependent wobble, so gradients change every step and a
 // wrong update also changes the later gradients.
-double grad_at(double p, int step, std::size_t i) {
+double sgd_grad_at(double p, int step, std::size_t i) {
   return 2 * (p - 0.3 * static_cast<double>(i)) + std::cos(0.9 * step + 0.7 * static_cast<double>(i));
 }
 
-std::vector<double> start_values(std::size_t n, double offset) {
+std::vector<double> sgd_start_values(std::size_t n, double offset) {
   std::vector<double> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = offset - 0.15 * static_cast<double>(i) + 0.5;
   return v;
@@ -55,7 +55,7 @@ struct RefSGD {
 };
 
 template <class T>
-double tolerance() {
+double sgd_tolerance() {
   return std::is_same_v<T, float> ? 1e-5 : 1e-13;
 }
 
@@ -81,45 +81,45 @@ TEST_CASE_TEMPLATE("SGD follows PyTorch's trajectory over 10 changing gradients"
     o.weight_decay = 0.01;
   }
 
-  std::vector<double> ref_p = start_values(7, 0.0);
+  std::vector<double> ref_p = sgd_start_values(7, 0.0);
   Var<T> p = make_param<T>(ref_p);
   SGD<T> sgd({p}, o);
   RefSGD ref(o, o.lr, o.weight_decay, ref_p.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(p, step, grad_at);
+    set_grad(p, step, sgd_grad_at);
     sgd.step();
-    ref.step(ref_p, ref_grad(ref_p, step, grad_at));
+    ref.step(ref_p, ref_grad(ref_p, step, sgd_grad_at));
   }
-  check_close(p, ref_p, "SGD after 10 steps", tolerance<T>());
+  check_close(p, ref_p, "SGD after 10 steps", sgd_tolerance<T>());
 }
 
 TEST_CASE_TEMPLATE("SGD: groups have their own lr; undefined grads are skipped", T, float, double) {
   SGDOptions o;
   o.lr = 0.1;
   o.momentum = 0.9;
-  std::vector<double> a0 = start_values(5, 0.0), b0 = start_values(3, 1.0), c0 = start_values(4, -1.0),
-                      d0 = start_values(2, 0.5);
+  std::vector<double> a0 = sgd_start_values(5, 0.0), b0 = sgd_start_values(3, 1.0), c0 = sgd_start_values(4, -1.0),
+                      d0 = sgd_start_values(2, 0.5);
   Var<T> a = make_param<T>(a0), b = make_param<T>(b0), c = make_param<T>(c0), late = make_param<T>(d0);
   SGD<T> sgd({a, c}, o);
   sgd.add_param_group({late, b}, 0.01, 0.1);
 
   RefSGD ra(o, 0.1, 0, a0.size()), rb(o, 0.01, 0.1, b0.size()), rlate(o, 0.01, 0.1, d0.size());
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step, grad_at);
-    set_grad(b, step, grad_at);
-    ra.step(a0, ref_grad(a0, step, grad_at));
-    rb.step(b0, ref_grad(b0, step, grad_at));
+    set_grad(a, step, sgd_grad_at);
+    set_grad(b, step, sgd_grad_at);
+    ra.step(a0, ref_grad(a0, step, sgd_grad_at));
+    rb.step(b0, ref_grad(b0, step, sgd_grad_at));
     // `late` is first reached at step 6: its momentum buffer is seeded with that gradient.
     if (step >= 6) {
-      set_grad(late, step, grad_at);
-      rlate.step(d0, ref_grad(d0, step, grad_at));
+      set_grad(late, step, sgd_grad_at);
+      rlate.step(d0, ref_grad(d0, step, sgd_grad_at));
     }
     sgd.step();
   }
-  check_close(a, a0, "group 0", tolerance<T>());
-  check_close(b, b0, "group 1", tolerance<T>());
-  check_close(late, d0, "parameter first reached at step 6", tolerance<T>());
-  check_close(c, c0, "parameter without grad", tolerance<T>());
+  check_close(a, a0, "group 0", sgd_tolerance<T>());
+  check_close(b, b0, "group 1", sgd_tolerance<T>());
+  check_close(late, d0, "parameter first reached at step 6", sgd_tolerance<T>());
+  check_close(c, c0, "parameter without grad", sgd_tolerance<T>());
   CHECK(sgd.state(0, 1).steps() == 0);
   CHECK(sgd.state(1, 0).steps() == 5);
 }
@@ -146,18 +146,18 @@ TEST_CASE_TEMPLATE("SGD state saved after 4 steps resumes identically", T, float
   o.lr = 0.05;
   o.momentum = 0.7;
   o.dampening = 0.1;
-  std::vector<double> a0 = start_values(6, 0.0);
+  std::vector<double> a0 = sgd_start_values(6, 0.0);
   Var<T> a = make_param<T>(a0);
   SGD<T> full({a}, o);
   for (int step = 1; step <= 10; ++step) {
-    set_grad(a, step, grad_at);
+    set_grad(a, step, sgd_grad_at);
     full.step();
   }
 
   Var<T> a1 = make_param<T>(a0);
   SGD<T> first({a1}, o);
   for (int step = 1; step <= 4; ++step) {
-    set_grad(a1, step, grad_at);
+    set_grad(a1, step, sgd_grad_at);
     first.step();
   }
   std::vector<std::pair<std::string, Tensor<T>>> saved;
@@ -175,7 +175,7 @@ TEST_CASE_TEMPLATE("SGD state saved after 4 steps resumes identically", T, float
         for (auto& [saved_name, s] : saved)
           if (saved_name == name) t.copy_from(s);
     for (int step = 5; step <= 10; ++step) {
-      set_grad(a2, step, grad_at);
+      set_grad(a2, step, sgd_grad_at);
       second.step();
     }
     return a2;

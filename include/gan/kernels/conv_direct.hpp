@@ -8,6 +8,7 @@
 //   backward data:  split into stride^2 phases (the output pixels ih = rh + s*a); each phase is
 //                   a stride-1 correlation of dy with the taps kh = kh0 + s*t that reach it,
 //                   vector over ic, reduction over (oc, taps): no multiplications by zero.
+//                   With fewer than 4 input channels: tap planes w^T dy, then col2im.
 //   backward weight: dw[oc, ic, kh, kw] vector over oc, reduction over images and pixels of
 //                   dy^T (pixel-major dy) times the padded input; accumulated in a packed
 //                   (oc-block, ic, kh, kw, lane) buffer, added to dw once at the end.
@@ -262,15 +263,16 @@ inline void prefetch_part(const float* p, std::int64_t floats, std::int64_t part
 
 // Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
 // one thread with its own padded copy when the batch splits evenly over the team, otherwise
-// all images padded first and the (image, item) pairs shared out. Image n's source is the
-// src_image floats at src + n * src_image (what pad reads).
+// all images padded first and the (image, item) pairs shared out. Image n's source (what pad
+// reads) is the src_floats floats at src + n * src_image: all of the image, or the channels of
+// one reduction chunk.
 //
 // Per image, the items also ask for the next image's source a slice at a time (into L2):
 // padding otherwise waits on the input's cache misses, one plane row after another (shape 5's
 // forward spent 9 % of its time in those loads), while the tiles leave the memory bus idle.
 template <class Pad, class Body>
 void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::int64_t plane, std::int64_t items,
-                       const float* src, std::int64_t src_image, Pad&& pad, Body&& body) {
+                       const float* src, std::int64_t src_image, std::int64_t src_floats, Pad&& pad, Body&& body) {
   const bool per_image = threads == 1 || n % threads == 0 || n >= 4 * threads;
   if (per_image) {
     Tensor<float> buf = Tensor<float>::empty(Shape{std::min<std::int64_t>(threads, n), channels * plane});
@@ -278,7 +280,7 @@ void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::
       float* xp = buf.data() + team_slot(threads) * channels * plane;
       for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
       for (std::int64_t it = 0; it < items; ++it) {
-        if (i + 1 < n) prefetch_part(src + (i + 1) * src_image, src_image, it, items);
+        if (i + 1 < n) prefetch_part(src + (i + 1) * src_image, src_floats, it, items);
         body(i, xp, it);
       }
     });
@@ -431,7 +433,7 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
   const WideToDense to_dense(oh, ow, wq);
   Tensor<float> wide = Tensor<float>::empty(Shape{threads, co * wide_stride});
   for_padded_images(
-      threads, s.n, ic_n, chan, ncb, x, ic_n * h * wd,
+      threads, s.n, ic_n, chan, ncb, x, ic_n * h * wd, ic_n * h * wd,
       [&](float* dst, std::int64_t n, std::int64_t c) {
         split_phases(dst, x + (n * ic_n + c) * h * wd, h, wd, hq, wq, sh, sw, s.pad_h, s.pad_w);
         std::fill(dst + chan - slack, dst + chan, 0.f);
@@ -453,13 +455,14 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
 }
 
 // Channels of the reduction per pass over a conv's tiles. A tile reduces over every input
-// channel and tap; with many channels (shape 7: 1024, 256 KB of packed weights per channel
-// block) neither the weights nor the source rows stay in L2 from one tile to the next. In
+// channel and tap; with many channels (shape 7: 1024, 256 KB of packed weights per phase and
+// channel block of 16 on AVX2) neither the weights nor the source rows stay in L2 from one tile to the next. In
 // chunks, each pass's packed weights per block fit in a budget, and the passes after the
 // first add to the output (Zen 3, 4 interleaved pairs: shape 7's transposed forward +28 % /
 // +19 % on 1 / 2 threads, shape 8 +0 / +10 %).
 inline std::int64_t reduction_chunk(std::int64_t channels, std::int64_t taps) {
   constexpr std::int64_t kBudget = 64 * 1024;  // bytes; 32 and 128 KB were slower on Zen 3
+  if (channels <= 0) return 1;
   const std::int64_t fit = std::max<std::int64_t>(kBlock, kBudget / (taps * kBlock * 4));
   const std::int64_t n = (channels + fit - 1) / fit;
   return (channels + n - 1) / n;  // near-equal chunks
@@ -496,7 +499,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
     const bool add = accumulate || c0 > 0;
     const float* bias = c0 == 0 ? b : nullptr;
     for_padded_images(
-        threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane,
+        threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane, nc * x_plane,
         [&](float* dst, std::int64_t n, std::int64_t c) {
           pad_plane(dst, x + (n * ic_n + c0 + c) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
         },
@@ -625,9 +628,9 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   for (std::int64_t c0 = 0; c0 < oc_n; c0 += chunk) {  // later chunks add to what the first wrote
     const std::int64_t nc = std::min(chunk, oc_n - c0);
     const bool add = accumulate || c0 > 0;
-    const float* b = c0 == 0 ? bias : nullptr;
+    const float* b = c0 == 0 && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
     for_padded_images(
-        threads, s.n, nc, plane, static_cast<std::int64_t>(items.size()), dy + c0 * y_plane, oc_n * y_plane,
+        threads, s.n, nc, plane, static_cast<std::int64_t>(items.size()), dy + c0 * y_plane, oc_n * y_plane, nc * y_plane,
         [&](float* dst, std::int64_t n, std::int64_t c) {
           pad_plane(dst, dy + (n * oc_n + c0 + c) * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
         },
@@ -718,8 +721,8 @@ inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, 
         for (std::int64_t kw = 0; kw < kw_n; ++kw) {
           const std::size_t k = static_cast<std::size_t>(kw);
           const float* c = cols + (kh * kw_n + kw) * cols_stride + row * ow;
-          float* r = rowbuf + phase[k] * mw + shift[k];
-          for (std::int64_t o = lo[k]; o < hi[k]; ++o) r[o] += c[o];
+          float* r = rowbuf + phase[k] * mw;
+          for (std::int64_t o = lo[k], m = lo[k] + shift[k]; o < hi[k]; ++o, ++m) r[m] += c[o];
         }
       }
       float* d = dxp + ih * wd;

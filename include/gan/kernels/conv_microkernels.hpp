@@ -220,12 +220,12 @@ inline WgradTileFn wgrad_tile_fn(std::int64_t kw, int group) {
 //
 //   out[c][i][v*kLanes + l] = sum_{r < R, t < T} src[r*chan_stride + tap[t] + i*row_stride + v*kLanes + l] * w[r][t][c]
 //
-// Vectors run along output pixels (contiguous in the padded, phase-split source), the CO
-// channels' weights are broadcast. Used for the forward pass when both sides have few
-// channels (fewer than 4 in, 16 out; row_stride = kLanes walks a flattened "wide" plane) and
-// for the data gradient when the input has fewer than 4 (one-channel images): blocking over
-// channels would leave most lanes empty there. Lanes past the valid pixels compute garbage
-// that is never stored; sources carry readable slack floats at the end.
+// Vectors run along output pixels, the CO weights of each (r, t) are broadcast. Used for the
+// forward pass when both sides have few channels (fewer than 4 in; row_stride = kLanes walks
+// a flattened "wide" phase-split plane, with readable zero slack at its end) and for the data
+// gradient's tap planes when the input has fewer than 4 (CO taps, R = dy channels, T = 1, dy
+// read in place): blocking over channels would leave most lanes empty there. Every lane is
+// stored; the callers drop or move the ones past the valid pixels.
 
 inline constexpr int kRegs = kLanes >= 16 ? 32 : 16;
 
@@ -386,8 +386,6 @@ struct RegisterTranspose {
 #define GAN_CONV_AVX2 0
 #endif
 
-// Readable floats past the end of a pixel-vector source (the last vector of a row may run over).
-inline constexpr int kPixSlack = 2 * kLanes;
 
 // Makes the compiler hold v in a register from here on. GCC otherwise folds a load used by
 // several FMAs into each of them as a memory operand: CO reloads of an unaligned (usually
@@ -400,7 +398,7 @@ inline void in_register(Vec& v) {
 #endif
 }
 
-// out: channel c's RA*VB vectors at out + c * out_stride (64-byte aligned).
+// out: channel c's RA*VB vectors at out + c * out_stride (aligned to the vector width).
 template <int CO, int RA, int VB>
 void pix_tile(float* out, std::int64_t out_stride, const float* src, std::int64_t chan_stride, std::int64_t row_stride,
               int R, const std::int64_t* tap, int T, const float* w) {
