@@ -456,9 +456,9 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
 
 // Channels of the reduction per pass over a conv's tiles. A tile reduces over every input
 // channel and tap; with many channels (shape 7: 1024, 256 KB of packed weights per phase and
-// channel block of 16 on AVX2) neither the weights nor the source rows stay in L2 from one tile to the next. In
-// chunks, each pass's packed weights per block fit in a budget, and the passes after the
-// first add to the output (Zen 3, 4 interleaved pairs: shape 7's transposed forward +28 % /
+// channel block of 16 on AVX2) neither the weights nor the source rows stay in L2 from one
+// tile to the next. In chunks, each pass's packed weights per block fit in a budget, and the
+// passes after the first add to the output (Zen 3, 4 interleaved pairs: shape 7's transposed forward +28 % /
 // +19 % on 1 / 2 threads, shape 8 +0 / +10 %).
 inline std::int64_t reduction_chunk(std::int64_t channels, std::int64_t taps) {
   constexpr std::int64_t kBudget = 64 * 1024;  // bytes; 32 and 128 KB were slower on Zen 3
