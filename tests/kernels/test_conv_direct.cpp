@@ -113,6 +113,27 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
   gan::set_num_threads(before);
 }
 
+TEST_CASE("the direct forward adds into y, bias included, when accumulating") {
+  // No caller passes a bias while accumulating (the transposed conv's data gradient has none),
+  // so this pins the documented rule on the blocked, chunked and pixel-vector paths alike.
+  namespace d = gan::kernels::direct;
+  gan::Rng rng(31);
+  for (const ConvShape& s : {make_shape(2, 33, 9, 8, 34, 4, 2, 1), make_shape(1, 300, 4, 5, 20, 3, 1, 1),
+                             make_shape(2, 1, 12, 11, 5, 3, 2, 1)}) {
+    INFO(show(s));
+    const gan::Shape out = s.output_shape();
+    auto x = random_vector<float>(s.input_shape().numel(), rng);
+    auto w = random_vector<float>(s.weight_shape().numel(), rng);
+    auto b = random_vector<float>(s.out_c, rng);
+    auto y = random_vector<float>(out.numel(), rng);
+    std::vector<float> want(y.size());
+    ref::conv2d_forward(want.data(), x.data(), w.data(), b.data(), s);
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] += y[i];
+    d::conv_forward(y.data(), x.data(), w.data(), b.data(), s, out[2], out[3], true);
+    expect_close(y, want, "accumulating forward");
+  }
+}
+
 TEST_CASE("pixel tiles cover every output pixel once, in rectangles or wrapping runs") {
   namespace d = gan::kernels::direct;
   for (std::int64_t h : {1, 2, 7, 14, 15, 33})

@@ -468,9 +468,19 @@ inline std::int64_t reduction_chunk(std::int64_t channels, std::int64_t taps) {
   return (channels + n - 1) / n;  // near-equal chunks
 }
 
+// pass(c0, nc, add, first) for the reduction chunks [c0, c0 + nc) of `channels`: `add` says
+// whether the pass adds to the output (accumulate, or any chunk after the first), `first`
+// whether it is the first chunk, the one that adds a bias if the caller's rule allows one.
+template <class Pass>
+void for_reduction_chunks(std::int64_t channels, std::int64_t chunk, bool accumulate, Pass&& pass) {
+  for (std::int64_t c0 = 0; c0 < channels; c0 += chunk)
+    pass(c0, std::min(chunk, channels - c0), accumulate || c0 > 0, c0 == 0);
+}
+
 inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.stride_w == 2; }
 
-// y = conv(x, w) + b (b may be null), or y += conv(x, w) when accumulate.
+// y = conv(x, w) + b (b may be null), or y += conv(x, w) + b when accumulate (as the im2col
+// path of conv2d_forward_impl; the data gradient below adds no bias when accumulating).
 inline void conv_forward(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                          std::int64_t oh, std::int64_t ow, bool accumulate) {
   if (forward_pix_preferred(s)) return conv_forward_pix(y, x, w, b, s, oh, ow, accumulate);
@@ -494,10 +504,8 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   pixel_tiles(tiles, oh, ow);
   const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow, x_plane = s.in_h * s.in_w;
   const std::int64_t chunk = reduction_chunk(ic_n, taps);
-  for (std::int64_t c0 = 0; c0 < ic_n; c0 += chunk) {  // later chunks add to what the first wrote
-    const std::int64_t nc = std::min(chunk, ic_n - c0);
-    const bool add = accumulate || c0 > 0;
-    const float* bias = c0 == 0 ? b : nullptr;
+  for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+    const float* bias = first ? b : nullptr;
     for_padded_images(
         threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane, nc * x_plane,
         [&](float* dst, std::int64_t n, std::int64_t c) {
@@ -514,7 +522,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
           store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
                      std::min<std::int64_t>(kBlock, oc_n - oc0), bias ? bias + oc0 : nullptr, add);
         });
-  }
+  });
 }
 
 inline bool backward_data_supported(const ConvShape& s) { return s.dilation_h == 1 && s.dilation_w == 1; }
@@ -625,10 +633,8 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   std::int64_t most_taps = 1;
   for (const Phase& p : plan.phases) most_taps = std::max(most_taps, p.th * p.tw);
   const std::int64_t y_plane = oh * ow, chunk = reduction_chunk(oc_n, most_taps);
-  for (std::int64_t c0 = 0; c0 < oc_n; c0 += chunk) {  // later chunks add to what the first wrote
-    const std::int64_t nc = std::min(chunk, oc_n - c0);
-    const bool add = accumulate || c0 > 0;
-    const float* b = c0 == 0 && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
+  for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+    const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
     for_padded_images(
         threads, s.n, nc, plane, static_cast<std::int64_t>(items.size()), dy + c0 * y_plane, oc_n * y_plane, nc * y_plane,
         [&](float* dst, std::int64_t n, std::int64_t c) {
@@ -649,7 +655,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
                         wbuf.data() + w_off[ph] + (it.block * oc_n + c0) * taps * kBlock);
           store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, b ? b + ic0 : nullptr, add);
         });
-  }
+  });
 }
 
 // Data gradient for inputs with fewer than 4 channels (one-channel images), the way PyTorch's
