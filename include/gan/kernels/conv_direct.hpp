@@ -212,6 +212,10 @@ inline void store_tile(float* dst, std::int64_t chan, std::int64_t row, std::int
 #if GAN_CONV_AVX512
   if (kLanes == 16 && !pt.wrap && (col == 1 || col == 2))
     return store_tile_avx512(dst, chan, row, col, tile, pt.rows, pt.cols, channels, bias, accumulate);
+  // A run that wraps at the row ends of a destination as wide as its plane (a stride-1
+  // forward or phase) is contiguous there: one row of pt.cols pixels.
+  if (kLanes == 16 && pt.wrap && col == 1 && row == pt.wrap)
+    return store_tile_avx512(dst, chan, row, col, tile, 1, pt.cols, channels, bias, accumulate);
 #endif
   std::int64_t off[kMaxPix];
   tile_offsets(pt, row, col, off);
