@@ -463,9 +463,13 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
 // channel block of 16 on AVX2) neither the weights nor the source rows stay in L2 from one
 // tile to the next. In chunks, each pass's packed weights per block fit in a budget, and the
 // passes after the first add to the output (Zen 3, 4 interleaved pairs: shape 7's transposed forward +28 % /
-// +19 % on 1 / 2 threads, shape 8 +0 / +10 %).
+// +19 % on 1 / 2 threads, shape 8 +0 / +10 %). The budget was measured per ISA, on the one
+// machine of each we had: AVX2 on Zen 3 (512 KB L2): 64 KB, 32 and 128 KB slower. AVX-512 on
+// Zen 5 (1 MB L2, blocks of 32 channels): 256 KB; 64 KB chunked shapes 2, 5 and 6 too and cost
+// them 5-15 %, 128 KB was no better, and no chunks at all cost shape 7 6-8 % (4 interleaved
+// pairs each, 2026-12-02).
 inline std::int64_t reduction_chunk(std::int64_t channels, std::int64_t taps) {
-  constexpr std::int64_t kBudget = 64 * 1024;  // bytes; 32 and 128 KB were slower on Zen 3
+  constexpr std::int64_t kBudget = (kLanes >= 16 ? 256 : 64) * 1024;  // bytes of packed weights per block
   if (channels <= 0) return 1;
   const std::int64_t fit = std::max<std::int64_t>(kBlock, kBudget / (taps * kBlock * 4));
   const std::int64_t n = (channels + fit - 1) / fit;
