@@ -210,12 +210,11 @@ inline void split_phases(float* dst, const float* src, std::int64_t h, std::int6
 inline void store_tile(float* dst, std::int64_t chan, std::int64_t row, std::int64_t col, const float* tile,
                        const PixTile& pt, std::int64_t channels, const float* bias, bool accumulate) {
 #if GAN_CONV_AVX512
-  if (kLanes == 16 && !pt.wrap && (col == 1 || col == 2))
-    return store_tile_avx512(dst, chan, row, col, tile, pt.rows, pt.cols, channels, bias, accumulate);
   // A run that wraps at the row ends of a destination as wide as its plane (a stride-1
-  // forward or phase) is contiguous there: one row of pt.cols pixels.
-  if (kLanes == 16 && pt.wrap && col == 1 && row == pt.wrap)
-    return store_tile_avx512(dst, chan, row, col, tile, 1, pt.cols, channels, bias, accumulate);
+  // forward or phase) is contiguous there: the one row of pt.cols pixels it is described as.
+  const bool contiguous_run = col == 1 && row == pt.wrap;
+  if (kLanes == 16 && (col == 1 || col == 2) && (!pt.wrap || contiguous_run))
+    return store_tile_avx512(dst, chan, row, col, tile, pt.rows, pt.cols, channels, bias, accumulate);
 #endif
   std::int64_t off[kMaxPix];
   tile_offsets(pt, row, col, off);
