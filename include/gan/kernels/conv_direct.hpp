@@ -230,6 +230,26 @@ inline void store_tile(float* dst, std::int64_t chan, std::int64_t row, std::int
   }
 }
 
+#if GAN_CONV_AVX512
+// store_tile for the even (tile0) and odd (tile1) column phases of a stride-2 data gradient at
+// the same phase pixels pt: dst is the even phase's first pixel, rows `row` floats apart.
+inline void store_tile_pair(float* dst, std::int64_t chan, std::int64_t row, const float* tile0, const float* tile1,
+                            const PixTile& pt, std::int64_t channels, const float* bias, bool accumulate) {
+  int first[kMaxPix], count[kMaxPix], segments = 0;
+  std::int64_t offset[kMaxPix];
+  if (!pt.wrap) {
+    for (int i = 0; i < pt.rows; ++i, ++segments) first[i] = i * pt.cols, count[i] = pt.cols, offset[i] = i * row;
+  } else {  // a run cut at the row ends of its plane
+    for (int p = 0; p < pt.cols; p += count[segments++]) {
+      const std::int64_t q = pt.col + p, i = q / pt.wrap, j = q % pt.wrap;
+      first[segments] = p, count[segments] = static_cast<int>(std::min<std::int64_t>(pt.cols - p, pt.wrap - j));
+      offset[segments] = i * row + 2 * (j - pt.col);
+    }
+  }
+  store_tile_pair_avx512(dst, chan, tile0, tile1, segments, first, count, offset, channels, bias, accumulate);
+}
+#endif
+
 // Asks for the cache lines store_tile will read and write, before the tile's reduction runs:
 // on large planes (a 128x128 data gradient) the destination is in L3 or beyond, and the
 // accumulating epilogue otherwise waits on one miss per channel row.
@@ -571,6 +591,17 @@ inline PhasePlan plan_phases(const ConvShape& s, std::int64_t oh, std::int64_t o
 inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, const ConvShape& s, std::int64_t oh,
                                     std::int64_t ow, const float* bias, bool accumulate);
 
+// Whether the phases come in (even, odd) column pairs of a stride-2 data gradient with equal
+// phase planes (an even input width), for store_tile_pair.
+inline bool column_phases_pair(const PhasePlan& plan, const ConvShape& s) {
+  if (!GAN_CONV_AVX512 || s.stride_w != 2 || s.in_w % 2 != 0 || plan.phases.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < plan.phases.size(); i += 2) {
+    const Phase &even = plan.phases[i], &odd = plan.phases[i + 1];
+    if (even.rw != 0 || odd.rw != 1 || even.rh != odd.rh) return false;
+  }
+  return true;
+}
+
 // dx += conv^T(dy, w): the data gradient, per stride phase. Without `accumulate`,
 // dx = conv^T(dy, w) + bias (per input channel; bias may be null): the transposed conv's
 // forward, or a gradient's first contribution. Tiles then write dx without reading it when
@@ -619,9 +650,12 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     std::int32_t phase, block;
     std::int64_t tile;
   };
+  // With AVX-512 and stride-2 columns, a tile computes both column phases of its pixels and
+  // stores them interleaved (store_tile_pair): items name the even phase only.
+  const bool paired = column_phases_pair(plan, s);
   std::vector<PixTile> tiles;
   std::vector<Item> items;
-  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
+  for (std::size_t ph = 0; ph < plan.phases.size(); ph += paired ? 2 : 1) {
     const std::size_t first = tiles.size();
     pixel_tiles(tiles, plan.phases[ph].a, plan.phases[ph].b);
     for (std::int64_t ib = 0; ib < nb; ++ib)
@@ -653,13 +687,25 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
           const std::size_t ph = static_cast<std::size_t>(it.phase);
           const Phase& p = plan.phases[ph];
           const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
-          const std::int64_t taps = p.th * p.tw, ic0 = it.block * kBlock;
+          const std::int64_t ic0 = it.block * kBlock;
           float* const dst = dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col;
           const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ic0);
           if (x_plane >= kPrefetchPlane) prefetch_tile(dst, x_plane, sh * wd, sw, t, lanes);
-          run_conv_tile(tile, dyp + (t.row + plan.top) * wdp + t.col + plan.left, t, plane, wdp, 1, static_cast<int>(nc),
-                        plan.tap.data() + p.tap_off, static_cast<int>(taps),
-                        wbuf.data() + w_off[ph] + (it.block * oc_n + c0) * taps * kBlock);
+          const float* src = dyp + (t.row + plan.top) * wdp + t.col + plan.left;
+          auto reduce = [&](float* out, std::size_t phase) {
+            const Phase& q = plan.phases[phase];
+            const std::int64_t taps = q.th * q.tw;
+            run_conv_tile(out, src, t, plane, wdp, 1, static_cast<int>(nc), plan.tap.data() + q.tap_off,
+                          static_cast<int>(taps), wbuf.data() + w_off[phase] + (it.block * oc_n + c0) * taps * kBlock);
+          };
+          reduce(tile, ph);
+#if GAN_CONV_AVX512
+          if (paired) {
+            alignas(64) float odd[kTileRows * kBlock];
+            reduce(odd, ph + 1);
+            return store_tile_pair(dst, x_plane, sh * wd, tile, odd, t, lanes, b ? b + ic0 : nullptr, add);
+          }
+#endif
           store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, b ? b + ic0 : nullptr, add);
         });
   });
