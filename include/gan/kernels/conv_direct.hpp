@@ -653,8 +653,15 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   // With AVX-512 and stride-2 columns, a tile computes both column phases of its pixels and
   // stores them interleaved (store_tile_pair): items name the even phase only.
   const bool paired = column_phases_pair(plan, s);
-  std::vector<PixTile> tiles;
-  std::vector<Item> items;
+  // The lists keep their capacity from call to call (per calling thread): built afresh, shape
+  // 6's (60 KB) took 6 new pages from the OS on every call once malloc had trimmed the heap.
+  // Named through references, which the team's lambdas capture (a thread_local named in
+  // a lambda is the running thread's own, empty on the others).
+  thread_local std::vector<PixTile> kept_tiles;
+  thread_local std::vector<Item> kept_items;
+  std::vector<PixTile>& tiles = kept_tiles;
+  std::vector<Item>& items = kept_items;
+  tiles.clear(), items.clear();
   for (std::size_t ph = 0; ph < plan.phases.size(); ph += paired ? 2 : 1) {
     const std::size_t first = tiles.size();
     pixel_tiles(tiles, plan.phases[ph].a, plan.phases[ph].b);
