@@ -21,6 +21,7 @@
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
 #include "gan/kernels/conv_direct.hpp"
+#include "gan/kernels/conv_wgrad_taps.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/gemm.hpp"
 #include "gan/kernels/im2col.hpp"
@@ -171,7 +172,8 @@ void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const Co
                                  std::int64_t ow) {
   if constexpr (std::is_same_v<T, float>)
     if (use_direct<T>(s, oh, ow) && direct::backward_weight_supported(s)) {
-      if (dw) direct::conv_backward_weight(dw, dy, x, s, oh, ow, db);
+      if (dw && direct::backward_weight_taps_preferred(s)) direct::conv_backward_weight_taps(dw, dy, x, s, oh, ow, db);
+      else if (dw) direct::conv_backward_weight(dw, dy, x, s, oh, ow, db);
       else if (db) direct::bias_grad(db, dy, s.n, s.out_c, oh * ow);
       return;
     }
