@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "gan/kernels/simd.hpp"
@@ -73,18 +74,26 @@ using ConvTileFn = void (*)(float*, const float*, std::int64_t, std::int64_t, in
                             const float*);
 
 namespace detail {
-template <int RT, int S, std::size_t... I>
-constexpr std::array<ConvTileFn, sizeof...(I)> conv_tile_row(std::index_sequence<I...>) {
-  return {&conv_tile<RT, static_cast<int>(I) + 1, S>...};
+template <class Make, std::size_t... I>
+constexpr auto instances(Make make, std::index_sequence<I...>) {
+  using Fn = decltype(make(std::integral_constant<int, 1>{}));
+  return std::array<Fn, sizeof...(I)>{make(std::integral_constant<int, static_cast<int>(I) + 1>{})...};
 }
 }  // namespace detail
 
+// {make(1), ..., make(N)}, each argument a std::integral_constant: the table of a kernel's
+// instantiations for 1..N pixels (rows), which the _fn lookups below index at run time.
+template <int N, class Make>
+constexpr auto instances(Make make) {
+  return detail::instances(make, std::make_index_sequence<N>{});
+}
+
 // The instantiation for an rt x nc tile (rt in {1, 2}, nc <= kMaxPix / rt) and column stride s in {1, 2}.
 inline ConvTileFn conv_tile_fn(int rt, int nc, int s) {
-  static constexpr auto r1s1 = detail::conv_tile_row<1, 1>(std::make_index_sequence<kMaxPix>{});
-  static constexpr auto r1s2 = detail::conv_tile_row<1, 2>(std::make_index_sequence<kMaxPix>{});
-  static constexpr auto r2s1 = detail::conv_tile_row<2, 1>(std::make_index_sequence<kMaxPix / 2>{});
-  static constexpr auto r2s2 = detail::conv_tile_row<2, 2>(std::make_index_sequence<kMaxPix / 2>{});
+  static constexpr auto r1s1 = instances<kMaxPix>([](auto nc) { return &conv_tile<1, decltype(nc)::value, 1>; });
+  static constexpr auto r1s2 = instances<kMaxPix>([](auto nc) { return &conv_tile<1, decltype(nc)::value, 2>; });
+  static constexpr auto r2s1 = instances<kMaxPix / 2>([](auto nc) { return &conv_tile<2, decltype(nc)::value, 1>; });
+  static constexpr auto r2s2 = instances<kMaxPix / 2>([](auto nc) { return &conv_tile<2, decltype(nc)::value, 2>; });
   if (rt == 2) return s == 1 ? r2s1[nc - 1] : r2s2[nc - 1];
   return s == 1 ? r1s1[nc - 1] : r1s2[nc - 1];
 }
@@ -117,15 +126,8 @@ void conv_tile_at(float* out, const float* src, std::int64_t chan_stride, const 
 using ConvTileAtFn = void (*)(float*, const float*, std::int64_t, const std::int64_t*, int, const std::int64_t*, int,
                               const float*);
 
-namespace detail {
-template <std::size_t... I>
-constexpr std::array<ConvTileAtFn, sizeof...(I)> conv_tile_at_row(std::index_sequence<I...>) {
-  return {&conv_tile_at<static_cast<int>(I) + 1>...};
-}
-}  // namespace detail
-
 inline ConvTileAtFn conv_tile_at_fn(int pixels) {
-  static constexpr auto table = detail::conv_tile_at_row(std::make_index_sequence<kMaxPix>{});
+  static constexpr auto table = instances<kMaxPix>([](auto p) { return &conv_tile_at<decltype(p)::value>; });
   return table[pixels - 1];
 }
 
@@ -477,13 +479,6 @@ constexpr int pix_rows(int co, int vb) {
   return rows < 14 ? rows : 14;
 }
 
-namespace detail {
-template <int CO, int VB, std::size_t... I>
-constexpr std::array<PixTileFn, sizeof...(I)> pix_row(std::index_sequence<I...>) {
-  return {&pix_tile<CO, static_cast<int>(I) + 1, VB>...};
-}
-}  // namespace detail
-
 // Channels (or taps) per pixel-vector tile: 24 accumulators on AVX-512's 32 registers, 12 on
 // AVX2's 16 (4 channels x 2 vectors left 8, too few to cover the FMA latency: shape 9's
 // forward ran 19-25 % slower that way on Zen 3).
@@ -491,7 +486,8 @@ inline constexpr int kPixCo = kRegs >= 32 ? 4 : 2;
 
 // The kPixCo x ra x 1 tile, 1 <= ra <= pix_rows(kPixCo, 1).
 inline PixTileFn pix_tile_fn(int ra) {
-  static constexpr auto table = detail::pix_row<kPixCo, 1>(std::make_index_sequence<pix_rows(kPixCo, 1)>{});
+  static constexpr auto table =
+      instances<pix_rows(kPixCo, 1)>([](auto ra) { return &pix_tile<kPixCo, decltype(ra)::value, 1>; });
   return table[ra - 1];
 }
 
@@ -521,16 +517,9 @@ using TapTileFn = void (*)(float*, const float*, std::int64_t, std::int64_t, con
 // threads, 21-22 rows 25 % slower, 6-10 rows 1-6 % / 8-17 % slower (3 interleaved pairs each).
 inline constexpr int kTapRows = 12;
 
-namespace detail {
-template <std::size_t... I>
-constexpr std::array<TapTileFn, sizeof...(I)> tap_row(std::index_sequence<I...>) {
-  return {&tap_tile<static_cast<int>(I) + 1>...};
-}
-}  // namespace detail
-
 // The rows-row tap tile, 1 <= rows <= kTapRows.
 inline TapTileFn tap_tile_fn(int rows) {
-  static constexpr auto table = detail::tap_row(std::make_index_sequence<kTapRows>{});
+  static constexpr auto table = instances<kTapRows>([](auto rows) { return &tap_tile<decltype(rows)::value>; });
   return table[rows - 1];
 }
 
