@@ -46,6 +46,7 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(3, 4, 9, 9, 4, 3, 2, 0, 1, 1, true), // batch 3: uneven over 2 threads
       make_shape(1, 6, 8, 8, 7, 3, 1, 2, 2),          // dilation 2: im2col fallback for backward
       make_shape(2, 64, 48, 46, 5, 3, 1, 1),          // an image above the weight-gradient chunk: row bands
+      make_shape(3, 16, 40, 40, 40, 3, 1, 1),         // weight gradient in chunks of one image: the first written, then added
   };
 }
 

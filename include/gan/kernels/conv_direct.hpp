@@ -926,9 +926,16 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   const int copies = own_images ? threads : 1;
   Tensor<float> xbuf = Tensor<float>::empty(Shape{copies * chunk * x_image});
   Tensor<float> dbuf = Tensor<float>::empty(Shape{copies * chunk * dy_image});
-  Tensor<float> acc = Tensor<float>::zeros(Shape{copies * acc_size});
+  // The tiles of each copy's first chunk and band write the accumulator instead of adding to
+  // it, so it needs no zeros first (shape 7: 16 MB zeroed, then read back; +10 % / +18 % on
+  // 1 / 2 threads, Zen 5, 2 interleaved pairs). Every copy has images when there are enough.
+  const bool tiles_write_all = s.n >= copies && oh > 0;
+  Tensor<float> acc = tiles_write_all ? Tensor<float>::empty(Shape{copies * acc_size})
+                                      : Tensor<float>::zeros(Shape{copies * acc_size});
   Tensor<float> bias_sums = db ? Tensor<float>::zeros(Shape{threads * ocp}) : Tensor<float>();  // per thread
-  const WgradGeom geom{x_image, by_rows ? wp : plane, wp, dy_image, kBlock, ow, s.stride_h, s.stride_w};
+  const WgradGeom adding{x_image, by_rows ? wp : plane, wp, dy_image, kBlock, ow, s.stride_h, s.stride_w};
+  WgradGeom writing = adding;
+  writing.overwrite = tiles_write_all;
   const std::int64_t x_plane = s.in_h * s.in_w;
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -975,8 +982,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
           }
           wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(ac + (((ob * ic_n + ic0) * kh_n + kh) * kw_n + kw0) * kBlock,
                                                           by_rows ? kw_n * kBlock : gstride,
-                                                          xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock, geom, cnt,
-                                                          r0, r1);
+                                                          xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock,
+                                                          n0 == n_lo && r0 == 0 ? writing : adding, cnt, r0, r1);
         });
       }
     }

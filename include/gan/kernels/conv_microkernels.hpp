@@ -136,18 +136,21 @@ struct WgradGeom {
   std::int64_t x_image, x_plane, x_row;  // strides of the padded input buffer: image, channel, row
   std::int64_t dy_image, dy_pixel;       // strides of dyT: image, pixel (kBlock: blocks of pixel-major rows)
   std::int64_t out_w, stride_h, stride_w;
+  bool overwrite = false;  // the first pass over the accumulators: write them, do not add
 };
 
 // dwp: G groups of (KW, kBlock) accumulators, group stride gstride; x points at input channel
 // g = 0 and kernel row kh of image 0; dyt at the tile's channel block of image 0. Reduces over
-// images [0, images) and output rows [oh0, oh1) of each.
+// images [0, images) and output rows [oh0, oh1) of each, added to dwp (or written over it,
+// with g.overwrite).
 template <int KW, int G>
 void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* dyt, const WgradGeom& g,
                 std::int64_t images, std::int64_t oh0, std::int64_t oh1) {
   constexpr int J = G * KW;
   Vec acc[kVecs][J];
   for (int j = 0; j < J; ++j)
-    for (int v = 0; v < kVecs; ++v) acc[v][j] = Vec::load_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
+    for (int v = 0; v < kVecs; ++v)
+      acc[v][j] = g.overwrite ? Vec(0.f) : Vec::load_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
   for (std::int64_t n = 0; n < images; ++n)
     for (std::int64_t oh = oh0; oh < oh1; ++oh) {
       const float* xr[G];
