@@ -177,22 +177,6 @@ void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* d
 using WgradTileFn = void (*)(float*, std::int64_t, const float*, const float*, const WgradGeom&, std::int64_t,
                              std::int64_t, std::int64_t);
 
-namespace detail {
-template <int KW, int G>
-constexpr WgradTileFn wgrad_entry() {
-  if constexpr (KW * G <= kMaxPix) return &wgrad_tile<KW, G>;
-  else return nullptr;
-}
-template <int KW, std::size_t... I>
-constexpr std::array<WgradTileFn, kMaxGroup> wgrad_row(std::index_sequence<I...>) {
-  return {wgrad_entry<KW, static_cast<int>(I) + 1>()...};
-}
-template <std::size_t... K>
-constexpr std::array<std::array<WgradTileFn, kMaxGroup>, sizeof...(K)> wgrad_table(std::index_sequence<K...>) {
-  return {wgrad_row<static_cast<int>(K) + 1>(std::make_index_sequence<kMaxGroup>{})...};
-}
-}  // namespace detail
-
 // Channels per weight-gradient tile for kernel width kw (0 when kw > kMaxPix: unsupported).
 inline int wgrad_group(std::int64_t kw) {
   if (kw < 1 || kw > kMaxPix) return 0;
@@ -217,7 +201,14 @@ inline std::int64_t wgrad_piece(std::int64_t kw) {
 }
 
 inline WgradTileFn wgrad_tile_fn(std::int64_t kw, int group) {
-  static constexpr auto table = detail::wgrad_table(std::make_index_sequence<kMaxPix>{});
+  // [kw - 1][group - 1]; null where kw * group taps exceed a tile
+  static constexpr auto table = instances<kMaxPix>([](auto kw) {
+    return instances<kMaxGroup>([](auto g) {
+      constexpr int KW = decltype(kw)::value, G = decltype(g)::value;
+      if constexpr (KW * G <= kMaxPix) return &wgrad_tile<KW, G>;
+      else return WgradTileFn{nullptr};
+    });
+  });
   return table[kw - 1][group - 1];
 }
 
