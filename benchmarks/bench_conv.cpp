@@ -1,7 +1,10 @@
 // The nine GAN layer shapes of issue 5, each in three passes (forward, backward-data,
-// backward-weight incl. the bias gradient), at 1 and 2 threads. Counters: GFLOPs (GFLOP/s,
-// 2 x multiply-adds of the layer, the same count for every pass) and minflt (minor page
-// faults per iteration: the caching allocator should make it 0 in steady state).
+// backward-weight incl. the bias gradient), at 1 and 2 threads. Backward-data writes dx, as
+// ops::conv2d does for an input's first gradient (every one in the DCGAN step) and as
+// PyTorch's convolution_backward does; the weight gradient adds into dw, as after
+// zero_grad(). Counters: GFLOPs (GFLOP/s, 2 x multiply-adds of the layer, the same count for
+// every pass) and minflt (minor page faults per iteration: the caching allocator should
+// make it 0 in steady state).
 //
 //   gan_bench_conv --benchmark_filter='shape2/'     one shape
 //   gan_bench_conv --benchmark_filter='/fwd/threads:2'
@@ -71,8 +74,8 @@ void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
         else k::conv2d_forward(y.data(), x.data(), w.data(), b.data(), s);
         break;
       case Pass::backward_data:
-        if (s.transposed) k::conv_transpose2d_backward_data(dx.data(), dy.data(), w.data(), s);
-        else k::conv2d_backward_data(dx.data(), dy.data(), w.data(), s);
+        if (s.transposed) k::conv_transpose2d_backward_data(dx.data(), dy.data(), w.data(), s, false);
+        else k::conv2d_backward_data(dx.data(), dy.data(), w.data(), s, false);
         break;
       case Pass::backward_weight:
         if (s.transposed) k::conv_transpose2d_backward_weight(dw.data(), db.data(), dy.data(), x.data(), s);

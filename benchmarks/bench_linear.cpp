@@ -1,7 +1,8 @@
 // Fully connected layers of the example models in three passes (forward with bias,
 // backward-data, backward-weight with the bias gradient), at 1 and 2 threads: issue 5 asks
 // for Linear through a fast GEMM, and Eigen's is kept only if it measures well against
-// PyTorch here. Counters as in bench_conv.cpp: GFLOPs (2 x multiply-adds) and minflt.
+// PyTorch here. Backward-data writes dx, backward-weight adds into dw (as in bench_conv.cpp).
+// Counters as in bench_conv.cpp: GFLOPs (2 x multiply-adds) and minflt.
 //
 //   gan_bench_linear --benchmark_filter='linear2/'
 
@@ -45,7 +46,7 @@ void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
   auto once = [&] {
     switch (pass) {
       case Pass::forward: k::linear_forward(y.data(), x.data(), w.data(), b.data(), l.rows, l.in, l.out); break;
-      case Pass::backward_data: k::linear_backward_data(dx.data(), dy.data(), w.data(), l.rows, l.in, l.out); break;
+      case Pass::backward_data: k::linear_backward_data(dx.data(), dy.data(), w.data(), l.rows, l.in, l.out, false); break;
       case Pass::backward_weight:
         k::linear_backward_weight(dw.data(), db.data(), dy.data(), x.data(), l.rows, l.in, l.out);
         break;

@@ -143,8 +143,9 @@ def main():
     w(f"- Command: `{a.command}`")
     w(f"- Medians over {a.repeats} repetitions in each of {len(dirs)} round(s), then the median over"
       " rounds (the two libraries alternate round by round). GFLOP/s = 2 x multiply-adds of the layer (all taps,"
-      " padding included) / seconds, the same count for every pass; backward-weight includes the bias"
-      " gradient. PyTorch best = the better of PyTorch as shipped (Debian's default BLAS) and PyTorch with"
+      " padding included) / seconds, the same count for every pass; backward-data writes dx (an input's first"
+      " gradient, as in training), backward-weight adds into dw and includes the bias gradient."
+      " PyTorch best = the better of PyTorch as shipped (Debian's default BLAS) and PyTorch with"
       " OpenBLAS (`libopenblas0-openmp`), `GLIBC_TUNABLES=glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432"
       " OMP_WAIT_POLICY=passive`; ratio = ours / PyTorch best.")
     w(f"- PyTorch's BLAS (the libraries with 'blas' in their path that the process mapped): as shipped `{shipped.get(('blas',), 'not recorded')}`;"
