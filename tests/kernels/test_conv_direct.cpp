@@ -1,7 +1,7 @@
 // The float fast path (kernels/conv_direct.hpp) against the reference: shapes chosen to cross
 // its internal boundaries (channel blocks of 32 with remainders, pixel tiles of 14 and 7x2,
-// 16-lane pixel vectors with ragged ends and row-crossing wide vectors, stride phases,
-// one-channel sides), plus a randomized sweep with larger channel counts and planes than
+// 16-lane pixel vectors with ragged ends and row-crossing wide vectors, panel strips, stride
+// phases, one-channel sides), plus a randomized sweep with larger channel counts and planes than
 // test_conv2d.cpp's. double runs the same cases through the im2col + GEMM path.
 
 #include <doctest/doctest.h>
@@ -12,6 +12,7 @@
 
 #include "conv_test_util.hpp"
 #include "gan/core/parallel.hpp"
+#include "gan/kernels/conv_forward_panel.hpp"
 
 using namespace conv_test;
 
@@ -34,6 +35,9 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(2, 65, 4, 4, 31, 4, 2, 1, 1, 0, true),    // shape 8-like, ragged blocks
       make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
       make_shape(1, 3, 35, 37, 5, 5, 2, 2),           // RGB input: pixel vectors, 2x2 phases
+      make_shape(1, 3, 35, 37, 18, 5, 2, 2),          // RGB into 18: panel forward, 2x2 phases, a partial channel tile
+      make_shape(3, 1, 7, 70, 16, 3, 1, 1),           // 70-wide rows: an output row longer than a panel strip
+      make_shape(2, 2, 5, 3, 20, 3, 1, 1),            // 15 output pixels: a panel strip of one partial vector
       make_shape(2, 1, 5, 3, 6, 9, 1, 4),             // 3-wide output, k9: a vector spans 5 rows (plain copy)
       make_shape(2, 1, 3, 4, 5, 3, 2, 1),             // one-channel data gradient from 2x2 dy planes: shorter than a vector
       make_shape(1, 2, 40, 40, 5, 1, 1, 0),           // 1x1 on 2 channels: wide rows = output rows
@@ -116,11 +120,11 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
 
 TEST_CASE("the direct forward adds into y, bias included, when accumulating") {
   // No caller passes a bias while accumulating (the transposed conv's data gradient has none),
-  // so this pins the documented rule on the blocked, chunked and pixel-vector paths alike.
+  // so this pins the documented rule on the blocked, chunked, pixel-vector and panel paths alike.
   namespace d = gan::kernels::direct;
   gan::Rng rng(31);
   for (const ConvShape& s : {make_shape(2, 33, 9, 8, 34, 4, 2, 1), make_shape(1, 300, 4, 5, 20, 3, 1, 1),
-                             make_shape(2, 1, 12, 11, 5, 3, 2, 1)}) {
+                             make_shape(2, 1, 12, 11, 5, 3, 2, 1), make_shape(2, 2, 12, 11, 18, 3, 2, 1)}) {
     INFO(show(s));
     const gan::Shape out = s.output_shape();
     auto x = random_vector<float>(s.input_shape().numel(), rng);
@@ -130,8 +134,13 @@ TEST_CASE("the direct forward adds into y, bias included, when accumulating") {
     std::vector<float> want(y.size());
     ref::conv2d_forward(want.data(), x.data(), w.data(), b.data(), s);
     for (std::size_t i = 0; i < want.size(); ++i) want[i] += y[i];
+    auto y_panel = y;
     d::conv_forward(y.data(), x.data(), w.data(), b.data(), s, out[2], out[3], true);
     expect_close(y, want, "accumulating forward");
+    if (d::forward_panel_preferred(s)) {
+      d::conv_forward_panel(y_panel.data(), x.data(), w.data(), b.data(), s, out[2], out[3], true);
+      expect_close(y_panel, want, "accumulating panel forward");
+    }
   }
 }
 

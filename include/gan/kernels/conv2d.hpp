@@ -1,9 +1,11 @@
 #pragma once
 // 2-D convolution (groups = 1). float takes the direct, channel-blocked kernels of
 // kernels/conv_direct.hpp for every shape they cover (all but pointwise / one-output-pixel
-// shapes, and strides > 2 in the forward pass); double and those shapes use im2col + GEMM
-// per image, OpenMP over the batch, described below. These three functions (and their transposed twins, built from them) are the whole
-// interface ops/ and nn/ use, so a faster implementation can replace the bodies alone.
+// shapes, and strides > 2 in the forward pass), and the forward pass of a few-channel image
+// into many channels takes kernels/conv_forward_panel.hpp; double and those shapes use
+// im2col + GEMM per image, OpenMP over the batch, described below. These three functions (and
+// their transposed twins, built from them) are the whole interface ops/ and nn/ use, so a
+// faster implementation can replace the bodies alone.
 //
 //   x: (N, IC, H, W)   w: (OC, IC, KH, KW)   b: (OC) or null   y: (N, OC, OH, OW)
 //
@@ -21,6 +23,7 @@
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
 #include "gan/kernels/conv_direct.hpp"
+#include "gan/kernels/conv_forward_panel.hpp"
 #include "gan/kernels/conv_wgrad_taps.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/gemm.hpp"
@@ -85,8 +88,10 @@ template <class T>
 void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvShape& s, std::int64_t oh,
                          std::int64_t ow, bool accumulate) {
   if constexpr (std::is_same_v<T, float>)
-    if (use_direct<T>(s, oh, ow) && direct::forward_supported(s))
+    if (use_direct<T>(s, oh, ow) && direct::forward_supported(s)) {
+      if (direct::forward_panel_preferred(s)) return direct::conv_forward_panel(y, x, w, b, s, oh, ow, accumulate);
       return direct::conv_forward(y, x, w, b, s, oh, ow, accumulate);
+    }
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
   const bool no_im2col = s.columns_are_input();

@@ -419,10 +419,9 @@ struct WideToDense {
 // out, e.g. RGB -> 3): vectors along the wide output plane (above), where channel blocks of
 // 32 would be mostly empty lanes. The padded input is split into stride_h x stride_w phase
 // planes, so every tap reads a contiguous run of one phase plane; kPixCo output channels share
-// each load. A one-channel image into 64 channels (issue 5's shapes 1 and 9) runs faster on
-// the channel-blocked path with AVX-512 (88 vs 71 and 167 vs 138 GFLOP/s on 1 thread), and
-// here with AVX2, whose blocked epilogue is a scalar loop that took 73 % of shape 1's forward
-// (2026-12-02, Zen 3, 2 interleaved pairs: shape 1 +45 %, shape 9 +6 % / +16 % on 1 / 2 threads).
+// each load. With more output channels, kernels/conv_forward_panel.hpp takes the pass before
+// it gets here (issue 5's shapes 1 and 9); this path and the channel-blocked one both lost to
+// it, on AVX-512 and on AVX2.
 inline bool forward_pix_preferred(const ConvShape& s) {
   return s.in_c < 4 && (s.out_c < 16 || kLanes < 16) && s.dilation_h == 1 && s.dilation_w == 1;
 }
