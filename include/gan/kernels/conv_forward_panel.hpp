@@ -2,9 +2,9 @@
 // The float forward pass of a conv with few input channels into many output channels: an
 // image into a discriminator's first layer, or an SRCNN's 9x9 feature layer (issue 5's shapes
 // 1 and 9). Its reduction is short (input channels x taps, 16 or 81), so the channel-blocked
-// path of kernels/conv_direct.hpp spends much of each tile transposing pixel-major results
-// into NCHW, and the pixel-vector path computes wide rows, 8 dropped columns in every 41 for
-// shape 9. Here the reduction is packed instead (im2row): for a strip of output pixels, one
+// path of kernels/conv_forward_direct.hpp spends much of each tile transposing pixel-major
+// results into NCHW, and the pixel-vector path computes wide rows, 8 dropped columns in every
+// 41 for shape 9. Here the reduction is packed instead (im2row): for a strip of output pixels, one
 // panel row per (input channel, tap) holds the strip's inputs under that tap, dense across
 // output rows. A tile then multiplies the panel by the weights of a few output channels, with
 // vectors along the output pixels, and stores straight into y's planes: no transpose, no
@@ -21,9 +21,10 @@
 #include <vector>
 
 #include "gan/core/tensor.hpp"
-#include "gan/kernels/conv_direct.hpp"
 #include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/conv_layout.hpp"
 #include "gan/kernels/conv_microkernels.hpp"
+#include "gan/kernels/conv_scheduling.hpp"
 
 namespace gan {
 namespace kernels {

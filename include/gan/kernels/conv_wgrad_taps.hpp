@@ -6,7 +6,7 @@
 //   dw[oc, t] = sum over images and pixels p of dy[oc, p] * cols[p, t],   t = (ic, kh, kw)
 //
 // cols is the image's im2col, pixel-major, one vector of taps per pixel, built per image; dy
-// is read where it lies, each value broadcast. The blocked path of conv_direct.hpp vectorises
+// is read where it lies, each value broadcast. The blocked path (conv_wgrad_direct.hpp) vectorises
 // over output channels instead, so it first transposes all of dy to pixel-major (and sums it
 // for the bias): for shape 1 those reorders took 43 % of its time (perf, Zen 5). With more
 // taps (shape 9's 81, six vectors) the pixel-major cols outgrow L1 and the blocked path wins.
@@ -16,9 +16,10 @@
 
 #include "gan/config.hpp"
 #include "gan/core/tensor.hpp"
-#include "gan/kernels/conv_direct.hpp"
 #include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/conv_layout.hpp"
 #include "gan/kernels/conv_microkernels.hpp"
+#include "gan/kernels/conv_scheduling.hpp"
 
 namespace gan {
 namespace kernels {

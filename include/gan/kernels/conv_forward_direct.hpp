@@ -1,0 +1,193 @@
+#pragma once
+// The forward pass of the direct conv (kernels/conv_direct.hpp): y[n, oc, :, :], vectors
+// over a block of output channels and a reduction over (ic, kh, kw) with the input read where
+// it lies in the padded plane; or, with few channels on both sides, vectors along the output
+// plane.
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "gan/config.hpp"
+#include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/conv_layout.hpp"
+#include "gan/kernels/conv_microkernels.hpp"
+#include "gan/kernels/conv_scheduling.hpp"
+#include "gan/kernels/conv_tiles.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+
+// The output plane of the pixel-vector forward pass is computed "wide": rows of the phase
+// plane's width wq >= ow, flattened, so that 16 consecutive wide pixels read 16 consecutive
+// floats of the phase-split input under every tap (no vector is cut at a row end; the
+// wq - ow extra columns per row are computed and dropped). WideToDense copies such a plane
+// to the dense (oh, ow) output with full-width stores: each output vector is one two-source
+// permute of the two wide vectors it comes from (AVX-512), when their span allows.
+struct WideToDense {
+  std::int64_t oh = 0, ow = 0, wq = 0;
+  bool permute = false;
+  std::vector<std::int64_t> first;   // per output vector: the wide index of its lane 0
+  std::vector<std::int32_t> index;   // per output vector: 16 lane offsets from `first` (< 32)
+
+  WideToDense(std::int64_t h, std::int64_t w, std::int64_t wide_w) : oh(h), ow(w), wq(wide_w) {
+#if GAN_CONV_AVX512
+    const std::int64_t total = oh * ow, nv = (total + 15) / 16;
+    permute = kLanes == 16;
+    for (std::int64_t k = 0; k < nv && permute; ++k) {
+      const std::int64_t o0 = 16 * k, f0 = o0 + (o0 / ow) * (wq - ow);
+      first.push_back(f0);
+      for (std::int64_t l = 0; l < 16; ++l) {
+        const std::int64_t o = std::min(o0 + l, total - 1), off = o + (o / ow) * (wq - ow) - f0;
+        permute = permute && off < 32;
+        index.push_back(static_cast<std::int32_t>(off));
+      }
+    }
+#endif
+  }
+
+  // dst (oh*ow floats) = (or +=) wide + bias; wide holds oh*wq floats plus 32 readable ones.
+  void operator()(float* dst, const float* wide, float bias, bool accumulate) const {
+#if GAN_CONV_AVX512
+    if (permute) {
+      const std::int64_t total = oh * ow, nv = static_cast<std::int64_t>(first.size());
+      const __m512 bv = _mm512_set1_ps(bias);
+      for (std::int64_t k = 0; k < nv; ++k) {
+        const float* f = wide + first[static_cast<std::size_t>(k)];
+        const __m512i idx = _mm512_loadu_si512(index.data() + 16 * k);
+        __m512 v = _mm512_add_ps(_mm512_permutex2var_ps(_mm512_loadu_ps(f), idx, _mm512_loadu_ps(f + 16)), bv);
+        float* d = dst + 16 * k;
+        if (16 * k + 16 <= total) {
+          if (accumulate) v = _mm512_add_ps(v, _mm512_loadu_ps(d));
+          _mm512_storeu_ps(d, v);
+        } else {
+          masked_put(d, lane_range(0, total - 16 * k), v, accumulate);
+        }
+      }
+      return;
+    }
+#endif
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        const float v = wide[i * wq + j] + bias;
+        dst[i * ow + j] = accumulate ? dst[i * ow + j] + v : v;
+      }
+  }
+};
+
+// Forward pass for layers with few channels on both sides (fewer than 4 in, fewer than 16
+// out, e.g. RGB -> 3): vectors along the wide output plane (above), where channel blocks of
+// 32 would be mostly empty lanes. The padded input is split into stride_h x stride_w phase
+// planes, so every tap reads a contiguous run of one phase plane; kPixCo output channels share
+// each load. With more output channels, kernels/conv_forward_panel.hpp takes the pass before
+// it gets here (issue 5's shapes 1 and 9); this path and the channel-blocked one both lost to
+// it, on AVX-512 and on AVX2.
+inline bool forward_pix_preferred(const ConvShape& s) {
+  return s.in_c < 4 && (s.out_c < 16 || kLanes < 16) && s.dilation_h == 1 && s.dilation_w == 1;
+}
+
+inline void conv_forward_pix(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
+                             std::int64_t oh, std::int64_t ow, bool accumulate) {
+  constexpr int co = kPixCo;
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, sh = s.stride_h, sw = s.stride_w, h = s.in_h, wd = s.in_w;
+  const std::int64_t taps = s.kernel_h * s.kernel_w, ncb = (oc_n + co - 1) / co;
+  const std::int64_t hq = oh + (s.kernel_h - 1) / sh, wq = ow + (s.kernel_w - 1) / sw, phase = hq * wq;
+  // The last wide vector reads up to kLanes - 1 floats past the last phase plane's last row
+  // (plus the column taps): zeros there.
+  const std::int64_t slack = kLanes + (s.kernel_w - 1) / sw + 1, chan = sh * sw * phase + slack;
+  const std::int64_t nvec = (oh * wq + kLanes - 1) / kLanes, wide_stride = nvec * kLanes + 2 * kLanes;
+  const int threads = team_size();
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * ic_n * taps * co});  // (OC / co, IC, taps, co)
+  float* wpk = wbuf.data();
+  for (std::int64_t cb = 0; cb < ncb; ++cb)
+    for (std::int64_t ic = 0; ic < ic_n; ++ic)
+      for (std::int64_t t = 0; t < taps; ++t)
+        for (std::int64_t c = 0; c < co; ++c) {
+          const std::int64_t oc = cb * co + c;
+          wpk[((cb * ic_n + ic) * taps + t) * co + c] = oc < oc_n ? w[(oc * ic_n + ic) * taps + t] : 0.f;
+        }
+  std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
+  for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
+    for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
+      tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] =
+          ((kh % sh) * sw + kw % sw) * phase + (kh / sh) * wq + kw / sw;
+  // Runs of at most pix_rows(co, 1) wide vectors, near-equal.
+  const int most = pix_rows(co, 1);
+  const std::int64_t pieces = (nvec + most - 1) / most;
+  const WideToDense to_dense(oh, ow, wq);
+  Tensor<float> wide = Tensor<float>::empty(Shape{threads, co * wide_stride});
+  for_padded_images(
+      threads, s.n, ic_n, chan, ncb, x, ic_n * h * wd, ic_n * h * wd,
+      [&](float* dst, std::int64_t n, std::int64_t c) {
+        split_phases(dst, x + (n * ic_n + c) * h * wd, h, wd, hq, wq, sh, sw, s.pad_h, s.pad_w);
+        std::fill(dst + chan - slack, dst + chan, 0.f);
+      },
+      [&](std::int64_t n, const float* xq, std::int64_t cb) {
+        float* out = wide.data() + team_slot(threads) * co * wide_stride;
+        for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
+          const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
+          pix_tile_fn(run)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes,
+                                  static_cast<int>(ic_n), tap.data(), static_cast<int>(taps),
+                                  wpk + cb * ic_n * taps * co);
+          v0 += run;
+        }
+        for (int c = 0; c < co && cb * co + c < oc_n; ++c) {
+          const std::int64_t oc = cb * co + c;
+          to_dense(y + (n * oc_n + oc) * oh * ow, out + c * wide_stride, b ? b[oc] : 0.f, accumulate);
+        }
+      });
+}
+
+inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.stride_w == 2; }
+
+// y = conv(x, w) + b (b may be null), or y += conv(x, w) + b when accumulate (as the im2col
+// path of conv2d_forward_impl; the data gradient below adds no bias when accumulating).
+inline void conv_forward(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
+                         std::int64_t oh, std::int64_t ow, bool accumulate) {
+  if (forward_pix_preferred(s)) return conv_forward_pix(y, x, w, b, s, oh, ow, accumulate);
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, taps = s.kernel_h * s.kernel_w, nb = blocks(oc_n);
+  const std::int64_t hp = (oh - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1;
+  const std::int64_t wp = (ow - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1, plane = hp * wp;
+  const int threads = team_size();
+  // w (OC, IC, KH, KW) -> (OC blocks, IC, KH*KW, kBlock), zero lanes past OC.
+  const std::int64_t k_n = ic_n * taps;
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{nb * k_n * kBlock});
+  float* wpk = wbuf.data();
+  parallel_items(threads, nb, [&](std::int64_t ob) {
+    transpose_panel(wpk + ob * k_n * kBlock, kBlock, w + ob * kBlock * k_n, k_n,
+                    std::min<std::int64_t>(kBlock, oc_n - ob * kBlock), k_n);
+  });
+  std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
+  for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
+    for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
+      tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] = kh * s.dilation_h * wp + kw * s.dilation_w;
+  std::vector<PixTile> tiles;
+  pixel_tiles(tiles, oh, ow);
+  const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow, x_plane = s.in_h * s.in_w;
+  const std::int64_t chunk = reduction_chunk(ic_n, taps);
+  for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+    const float* bias = first ? b : nullptr;
+    for_padded_images(
+        threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane, nc * x_plane,
+        [&](float* dst, std::int64_t n, std::int64_t c) {
+          pad_plane(dst, x + (n * ic_n + c0 + c) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+        },
+        [&](std::int64_t n, const float* xp, std::int64_t item) {
+          alignas(64) float tile[kTileRows * kBlock];
+          const std::int64_t ob = item / nt;
+          const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
+          run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp,
+                        s.stride_w, static_cast<int>(nc), tap.data(), static_cast<int>(taps),
+                        wpk + (ob * ic_n + c0) * taps * kBlock);
+          const std::int64_t oc0 = ob * kBlock;
+          store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
+                     std::min<std::int64_t>(kBlock, oc_n - oc0), bias ? bias + oc0 : nullptr, add);
+        });
+  });
+}
+
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan

@@ -1,0 +1,120 @@
+#pragma once
+// The reorders of the direct conv kernels (kernels/conv_direct.hpp), all inside their calls
+// and part of their cost: a plane zero-padded, a plane split into stride phases, and a panel
+// of up to kBlock channel rows transposed into channel vectors (weights into blocks, dy into
+// pixel-major dy^T).
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gan/kernels/conv_microkernels.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+
+inline std::int64_t blocks(std::int64_t channels) { return (channels + kBlock - 1) / kBlock; }
+
+inline constexpr int kPadChunks = 16;  // rows up to 256 floats take pad_plane's masked-vector copy
+
+// dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it. Plain
+// loops: rows are short (7 to 130 floats), where library calls cost more than the copy.
+inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hp, std::int64_t wp,
+                      std::int64_t top, std::int64_t left) {
+  const std::int64_t c0 = std::clamp<std::int64_t>(left, 0, wp), c1 = std::clamp<std::int64_t>(left + w, c0, wp);
+#if GAN_CONV_AVX512
+  // Every source row has the same column masks: work them out once (rows are often a single
+  // vector, where computing them took as long as the copy).
+  __mmask16 get[kPadChunks], put[kPadChunks];
+  const int chunks = static_cast<int>(std::min<std::int64_t>((wp + 15) / 16, kPadChunks));
+  for (int k = 0; k < chunks; ++k) get[k] = lane_range(c0 - 16 * k, c1 - 16 * k), put[k] = lane_range(0, wp - 16 * k);
+#endif
+  for (std::int64_t r = 0; r < hp; ++r) {
+    float* d = dst + r * wp;
+    const std::int64_t ih = r - top;
+    if (ih < 0 || ih >= h || c1 == c0) {
+      for (std::int64_t c = 0; c < wp; ++c) d[c] = 0.f;
+      continue;
+    }
+#if GAN_CONV_AVX512
+    if (kLanes == 16 && wp <= 16 * kPadChunks) {  // masked loads read only [c0, c1) and zero the rest of each 16
+      const float* srow = src + ih * w - left;
+      for (int k = 0; k < chunks; ++k) _mm512_mask_storeu_ps(d + 16 * k, put[k], _mm512_maskz_loadu_ps(get[k], srow + 16 * k));
+      continue;
+    }
+#endif
+    const float* srow = src + ih * w + (c0 - left);  // column c0 of the padded row
+    for (std::int64_t c = 0; c < c0; ++c) d[c] = 0.f;
+    for (std::int64_t c = c0; c < c1; ++c) d[c] = srow[c - c0];
+    for (std::int64_t c = c1; c < wp; ++c) d[c] = 0.f;
+  }
+}
+
+// Phase planes of a zero-padded plane: dst[py][px][i][j] = src[i*sh + py - top][j*sw + px - left]
+// (0 outside src) for i < hq, j < wq, py < sh, px < sw; each plane hq*wq floats.
+inline void split_phases(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hq,
+                         std::int64_t wq, std::int64_t sh, std::int64_t sw, std::int64_t top, std::int64_t left) {
+  for (std::int64_t py = 0; py < sh; ++py)
+    for (std::int64_t px = 0; px < sw; ++px) {
+      // Columns j with 0 <= j*sw + px - left < w.
+      const std::int64_t first = left - px, last = w - 1 + left - px;
+      const std::int64_t j0 = std::clamp<std::int64_t>(first <= 0 ? 0 : (first + sw - 1) / sw, 0, wq);
+      const std::int64_t j1 = std::clamp<std::int64_t>(last < 0 ? 0 : last / sw + 1, j0, wq);
+      float* d = dst + (py * sw + px) * hq * wq;
+      for (std::int64_t i = 0; i < hq; ++i, d += wq) {
+        const std::int64_t ih = i * sh + py - top;
+        if (ih < 0 || ih >= h) {
+          for (std::int64_t j = 0; j < wq; ++j) d[j] = 0.f;
+          continue;
+        }
+        const float* srow = src + ih * w + (j0 * sw + px - left);  // column j0 of this phase
+        for (std::int64_t j = 0; j < j0; ++j) d[j] = 0.f;
+        for (std::int64_t j = j0; j < j1; ++j) d[j] = srow[(j - j0) * sw];
+        for (std::int64_t j = j1; j < wq; ++j) d[j] = 0.f;
+      }
+    }
+}
+
+// dst[k * dst_stride + l] = src[l * src_stride + k] for the kBlock lanes l and k < cols,
+// zero in lanes l >= rows: a panel of up to kBlock rows (channels) turned into `cols`
+// channel vectors. Packs weights into channel blocks and dy into pixel-major dy^T. With
+// `sums`, also sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads.
+inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
+                            std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
+#if GAN_CONV_AVX512 || GAN_CONV_AVX2
+  using T = RegisterTranspose;
+  constexpr int W = T::kWidth;
+  if (kLanes == W) {  // W x W blocks through registers: contiguous reads, one row per cache line
+    T::Reg total[kBlock / W];  // after the transpose, lane j of each vector is row half + j
+    for (T::Reg& t : total) t = T::zero();
+    for (std::int64_t k0 = 0; k0 < cols; k0 += W) {
+      const T::Mask mk = T::first(cols - k0);
+      for (int half = 0; half < kBlock; half += W) {
+        T::Reg r[W];
+        for (int j = 0; j < W; ++j)
+          r[j] = half + j < rows ? T::load(src + (half + j) * src_stride + k0, mk) : T::zero();
+        T::transpose(r);
+        for (std::int64_t j = 0; j < std::min<std::int64_t>(W, cols - k0); ++j)
+          T::store(dst + (k0 + j) * dst_stride + half, r[j]);
+        if (sums)  // zero-masked lanes past cols add nothing
+          for (int j = 0; j < W; ++j) total[half / W] = T::add(total[half / W], r[j]);
+      }
+    }
+    if (sums)
+      for (int half = 0; half < kBlock && half < rows; half += W) T::add_first(sums + half, rows - half, total[half / W]);
+    return;
+  }
+#endif
+  for (std::int64_t k0 = 0; k0 < cols; k0 += 16)
+    for (std::int64_t l = 0; l < kBlock; ++l) {
+      const std::int64_t k1 = std::min(cols, k0 + 16);
+      for (std::int64_t k = k0; k < k1; ++k) dst[k * dst_stride + l] = l < rows ? src[l * src_stride + k] : 0.f;
+    }
+  if (sums)
+    for (std::int64_t l = 0; l < rows; ++l)
+      for (std::int64_t k = 0; k < cols; ++k) sums[l] += src[l * src_stride + k];
+}
+
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan

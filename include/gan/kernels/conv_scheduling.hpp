@@ -1,0 +1,111 @@
+#pragma once
+// How the direct conv kernels (kernels/conv_direct.hpp) share a call out over the OpenMP
+// team: the team's size and this thread's slot in per-thread scratch, static loops inside and
+// outside a parallel region, and the per-image loop that pads each image once and asks for
+// the next one while the tiles run.
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gan/config.hpp"
+#include "gan/core/parallel.hpp"
+#include "gan/core/tensor.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+
+// Threads for one call: the team, or one when already inside a parallel region.
+inline int team_size() {
+#if GAN_HAS_OPENMP
+  if (omp_in_parallel()) return 1;
+#endif
+  return max_threads();
+}
+
+// This thread's slot in per-thread scratch of a call that uses `threads` (from team_size()):
+// its number in our team, or 0 when the call runs alone (perhaps inside someone else's
+// parallel region, where omp_get_thread_num() would be the outer team's number).
+inline int team_slot(int threads) {
+#if GAN_HAS_OPENMP
+  return threads > 1 ? omp_get_thread_num() : 0;
+#else
+  (void)threads;
+  return 0;
+#endif
+}
+
+// body(i) for i in [0, n), statically split over `threads`.
+template <class Body>
+void parallel_items(int threads, std::int64_t n, Body&& body) {
+#if GAN_HAS_OPENMP
+  if (threads > 1 && n > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+#endif
+  (void)threads;
+  for (std::int64_t i = 0; i < n; ++i) body(i);
+}
+
+// Inside a parallel region: body(i) for i in [0, n), shared out over the team (a worksharing
+// loop, ending in a barrier) when `shared`, else all of it on the calling thread. `shared`
+// must be the same on every thread of the team.
+template <class Body>
+void team_for(bool shared, std::int64_t n, Body&& body) {
+#if GAN_HAS_OPENMP
+  if (shared) {
+#pragma omp for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+#endif
+  (void)shared;
+  for (std::int64_t i = 0; i < n; ++i) body(i);
+}
+
+// Asks for part `part` of `parts` of the cache lines of p[0, floats), into L2: the next
+// image's (or chunk's) input, a slice per tile of the current one.
+inline void prefetch_part(const float* p, std::int64_t floats, std::int64_t part, std::int64_t parts) {
+  const std::int64_t lines = (floats * static_cast<std::int64_t>(sizeof(float)) + 63) / 64;
+  const std::int64_t per = (lines + parts - 1) / parts;
+  const char* bytes = reinterpret_cast<const char*>(p);
+  for (std::int64_t l = part * per, end = std::min(lines, l + per); l < end; ++l) __builtin_prefetch(bytes + 64 * l, 0, 2);
+}
+
+// Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
+// one thread with its own padded copy when the batch splits evenly over the team, otherwise
+// all images padded first and the (image, item) pairs shared out. Image n's source (what pad
+// reads) is the src_floats floats at src + n * src_image: all of the image, or the channels of
+// one reduction chunk.
+//
+// Per image, the items also ask for the next image's source a slice at a time (into L2):
+// padding otherwise waits on the input's cache misses, one plane row after another (shape 5's
+// forward spent 9 % of its time in those loads), while the tiles leave the memory bus idle.
+template <class Pad, class Body>
+void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::int64_t plane, std::int64_t items,
+                       const float* src, std::int64_t src_image, std::int64_t src_floats, Pad&& pad, Body&& body) {
+  const bool per_image = threads == 1 || n % threads == 0 || n >= 4 * threads;
+  if (per_image) {
+    Tensor<float> buf = Tensor<float>::empty(Shape{std::min<std::int64_t>(threads, n), channels * plane});
+    parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
+      float* xp = buf.data() + team_slot(threads) * channels * plane;
+      for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
+      for (std::int64_t it = 0; it < items; ++it) {
+        if (i + 1 < n) prefetch_part(src + (i + 1) * src_image, src_floats, it, items);
+        body(i, xp, it);
+      }
+    });
+    return;
+  }
+  Tensor<float> buf = Tensor<float>::empty(Shape{n, channels * plane});
+  parallel_items(threads, n * channels, [&](std::int64_t i) { pad(buf.data() + i * plane, i / channels, i % channels); });
+  parallel_items(threads, n * items, [&](std::int64_t i) {
+    body(i / items, buf.data() + (i / items) * channels * plane, i % items);
+  });
+}
+
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan
