@@ -91,53 +91,39 @@ inline bool forward_pix_preferred(const ConvShape& s) {
 inline void conv_forward_pix(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                              std::int64_t oh, std::int64_t ow, bool accumulate) {
   constexpr int co = kPixCo;
-  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, sh = s.stride_h, sw = s.stride_w, h = s.in_h, wd = s.in_w;
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c;
   const std::int64_t taps = s.kernel_h * s.kernel_w, ncb = (oc_n + co - 1) / co;
-  const std::int64_t hq = oh + (s.kernel_h - 1) / sh, wq = ow + (s.kernel_w - 1) / sw, phase = hq * wq;
   // The last wide vector reads up to kLanes - 1 floats past the last phase plane's last row
   // (plus the column taps): zeros there.
-  const std::int64_t slack = kLanes + (s.kernel_w - 1) / sw + 1, chan = sh * sw * phase + slack;
+  const PhaseImage pi(s, oh, ow, kLanes + (s.kernel_w - 1) / s.stride_w + 1);
+  const std::int64_t wq = pi.wq, chan = pi.chan;
   const std::int64_t nvec = (oh * wq + kLanes - 1) / kLanes, wide_stride = nvec * kLanes + 2 * kLanes;
   const int threads = team_size();
   Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * ic_n * taps * co});  // (OC / co, IC, taps, co)
   float* wpk = wbuf.data();
-  for (std::int64_t cb = 0; cb < ncb; ++cb)
-    for (std::int64_t ic = 0; ic < ic_n; ++ic)
-      for (std::int64_t t = 0; t < taps; ++t)
-        for (std::int64_t c = 0; c < co; ++c) {
-          const std::int64_t oc = cb * co + c;
-          wpk[((cb * ic_n + ic) * taps + t) * co + c] = oc < oc_n ? w[(oc * ic_n + ic) * taps + t] : 0.f;
-        }
+  pack_channel_groups(wpk, w, oc_n, ic_n * taps, co);
   std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
   for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
     for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
-      tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] =
-          ((kh % sh) * sw + kw % sw) * phase + (kh / sh) * wq + kw / sw;
+      tap[static_cast<std::size_t>(kh * s.kernel_w + kw)] = pi.tap(kh, kw);
   // Runs of at most pix_rows(co, 1) wide vectors, near-equal.
   const int most = pix_rows(co, 1);
   const std::int64_t pieces = (nvec + most - 1) / most;
   const WideToDense to_dense(oh, ow, wq);
   Tensor<float> wide = Tensor<float>::empty(Shape{threads, co * wide_stride});
-  for_padded_images(
-      threads, s.n, ic_n, chan, ncb, x, ic_n * h * wd, ic_n * h * wd,
-      [&](float* dst, std::int64_t n, std::int64_t c) {
-        split_phases(dst, x + (n * ic_n + c) * h * wd, h, wd, hq, wq, sh, sw, s.pad_h, s.pad_w);
-        std::fill(dst + chan - slack, dst + chan, 0.f);
-      },
-      [&](std::int64_t n, const float* xq, std::int64_t cb) {
-        float* out = wide.data() + team_slot(threads) * co * wide_stride;
-        for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
-          const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
-          pix_tile_fn(run)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes,
-                                  static_cast<int>(ic_n), tap.data(), static_cast<int>(taps),
-                                  wpk + cb * ic_n * taps * co);
-          v0 += run;
-        }
-        for (int c = 0; c < co && cb * co + c < oc_n; ++c) {
-          const std::int64_t oc = cb * co + c;
-          to_dense(y + (n * oc_n + oc) * oh * ow, out + c * wide_stride, b ? b[oc] : 0.f, accumulate);
-        }
-      });
+  for_phase_images(threads, s, pi, x, ncb, [&](std::int64_t n, const float* xq, std::int64_t cb) {
+    float* out = wide.data() + team_slot(threads) * co * wide_stride;
+    for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
+      const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
+      pix_tile_fn(run)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes, static_cast<int>(ic_n),
+                       tap.data(), static_cast<int>(taps), wpk + cb * ic_n * taps * co);
+      v0 += run;
+    }
+    for (int c = 0; c < co && cb * co + c < oc_n; ++c) {
+      const std::int64_t oc = cb * co + c;
+      to_dense(y + (n * oc_n + oc) * oh * ow, out + c * wide_stride, b ? b[oc] : 0.f, accumulate);
+    }
+  });
 }
 
 inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.stride_w == 2; }

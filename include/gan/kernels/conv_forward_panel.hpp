@@ -105,28 +105,20 @@ inline bool forward_panel_preferred(const ConvShape& s) {
 inline void conv_forward_panel(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                                std::int64_t oh, std::int64_t ow, bool accumulate) {
   constexpr int co = kPanelCo;
-  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, sh = s.stride_h, sw = s.stride_w, h = s.in_h, wd = s.in_w;
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c;
   const std::int64_t taps = s.kernel_h * s.kernel_w, k_n = ic_n * taps, ncb = (oc_n + co - 1) / co;
-  // Phase planes (hq, wq) of the padded image: tap (kh, kw) of output pixel (i, j) is at
-  // i * wq + j of its phase plane, offset by (kh / sh, kw / sw).
-  const std::int64_t hq = oh + (s.kernel_h - 1) / sh, wq = ow + (s.kernel_w - 1) / sw, phase = hq * wq;
   // Each channel's phase planes end in kLanes zeros that copy_vectors may read.
-  const std::int64_t chan = sh * sw * phase + kLanes, pix = oh * ow;
+  const PhaseImage pi(s, oh, ow, kLanes);
+  const std::int64_t wq = pi.wq, pix = oh * ow;
   const int threads = team_size();
   Tensor<float> wbuf = Tensor<float>::empty(Shape{ncb * k_n * co});  // (OC / co, IC * taps, co)
   float* wpk = wbuf.data();
-  for (std::int64_t cb = 0; cb < ncb; ++cb)
-    for (std::int64_t k = 0; k < k_n; ++k)
-      for (std::int64_t c = 0; c < co; ++c) {
-        const std::int64_t oc = cb * co + c;
-        wpk[(cb * k_n + k) * co + c] = oc < oc_n ? w[oc * k_n + k] : 0.f;
-      }
+  pack_channel_groups(wpk, w, oc_n, k_n, co);
   std::vector<std::int64_t> tap(static_cast<std::size_t>(k_n));
   for (std::int64_t ic = 0; ic < ic_n; ++ic)
     for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
       for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
-        tap[static_cast<std::size_t>((ic * s.kernel_h + kh) * s.kernel_w + kw)] =
-            ic * chan + ((kh % sh) * sw + kw % sw) * phase + (kh / sh) * wq + kw / sw;
+        tap[static_cast<std::size_t>((ic * s.kernel_h + kh) * s.kernel_w + kw)] = ic * pi.chan + pi.tap(kh, kw);
   // Strips: the image's pixel vectors in near-equal runs of at most kPanelVecs. Each strip's
   // output rows are runs (panel column, phase-plane offset, length), the same for every tap,
   // in column order (each one's overspill is the next one's start).
@@ -150,32 +142,26 @@ inline void conv_forward_panel(float* y, const float* x, const float* w, const f
   // past the image's last pixel hold zeros or copied inputs: computed, never stored.
   const std::int64_t panel_stride = kPanelVecs * kLanes, panel_size = k_n * panel_stride + kLanes;
   Tensor<float> panels = Tensor<float>::zeros(Shape{threads, panel_size});
-  for_padded_images(
-      threads, s.n, ic_n, chan, strips, x, ic_n * h * wd, ic_n * h * wd,
-      [&](float* dst, std::int64_t n, std::int64_t c) {
-        split_phases(dst, x + (n * ic_n + c) * h * wd, h, wd, hq, wq, sh, sw, s.pad_h, s.pad_w);
-        std::fill(dst + chan - kLanes, dst + chan, 0.f);
-      },
-      [&](std::int64_t n, const float* xq, std::int64_t st) {
-        float* panel = panels.data() + team_slot(threads) * panel_size;
-        const Run* r0 = runs.data() + strip_runs[static_cast<std::size_t>(st)];
-        const Run* r1 = runs.data() + strip_runs[static_cast<std::size_t>(st + 1)];
-        // Row by row, in column order: each copy's overspill is rewritten by the next one.
-        for (std::int64_t k = 0; k < k_n; ++k) {
-          const float* src = xq + tap[static_cast<std::size_t>(k)];
-          float* row = panel + k * panel_stride;
-          for (const Run* r = r0; r < r1; ++r) copy_vectors(row + r->col, src + r->src, r->len);
-        }
-        const std::int64_t v0 = strip_start(st), v1 = strip_start(st + 1);
-        const int tail = static_cast<int>(std::min<std::int64_t>(kLanes, pix - (v1 - 1) * kLanes));
-        const PanelTileFn tile = panel_tile_fn(static_cast<int>(v1 - v0));
-        for (std::int64_t cb = 0; cb < ncb; ++cb) {
-          const std::int64_t oc0 = cb * co;
-          tile(y + (n * oc_n + oc0) * pix + v0 * kLanes, pix, static_cast<int>(std::min<std::int64_t>(co, oc_n - oc0)),
-               tail, panel, panel_stride, static_cast<int>(k_n), wpk + cb * k_n * co, b ? b + oc0 : nullptr,
-               accumulate);
-        }
-      });
+  for_phase_images(threads, s, pi, x, strips, [&](std::int64_t n, const float* xq, std::int64_t st) {
+    float* panel = panels.data() + team_slot(threads) * panel_size;
+    const Run* r0 = runs.data() + strip_runs[static_cast<std::size_t>(st)];
+    const Run* r1 = runs.data() + strip_runs[static_cast<std::size_t>(st + 1)];
+    // Row by row, in column order: each copy's overspill is rewritten by the next one.
+    for (std::int64_t k = 0; k < k_n; ++k) {
+      const float* src = xq + tap[static_cast<std::size_t>(k)];
+      float* row = panel + k * panel_stride;
+      for (const Run* r = r0; r < r1; ++r) copy_vectors(row + r->col, src + r->src, r->len);
+    }
+    const std::int64_t v0 = strip_start(st), v1 = strip_start(st + 1);
+    const int tail = static_cast<int>(std::min<std::int64_t>(kLanes, pix - (v1 - 1) * kLanes));
+    const PanelTileFn tile = panel_tile_fn(static_cast<int>(v1 - v0));
+    for (std::int64_t cb = 0; cb < ncb; ++cb) {
+      const std::int64_t oc0 = cb * co;
+      tile(y + (n * oc_n + oc0) * pix + v0 * kLanes, pix, static_cast<int>(std::min<std::int64_t>(co, oc_n - oc0)),
+           tail, panel, panel_stride, static_cast<int>(k_n), wpk + cb * k_n * co, b ? b + oc0 : nullptr,
+           accumulate);
+    }
+  });
 }
 
 }  // namespace direct

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/conv_microkernels.hpp"
 
 namespace gan {
@@ -74,6 +75,38 @@ inline void split_phases(float* dst, const float* src, std::int64_t h, std::int6
       }
     }
 }
+
+// w (OC, K) -> (OC / group, K, group), zeros past OC: the weights of `group` output channels
+// side by side for the pixel-vector tiles, which broadcast each.
+inline void pack_channel_groups(float* dst, const float* w, std::int64_t oc_n, std::int64_t k_n, int group) {
+  for (std::int64_t cb = 0; cb * group < oc_n; ++cb)
+    for (std::int64_t k = 0; k < k_n; ++k)
+      for (std::int64_t c = 0; c < group; ++c) {
+        const std::int64_t oc = cb * group + c;
+        dst[(cb * k_n + k) * group + c] = oc < oc_n ? w[oc * k_n + k] : 0.f;
+      }
+}
+
+// A forward pass's input channel as the stride phase planes of its padded plane: sh x sw
+// planes of (hq, wq), then `slack` zeros that vectors running past the last row may read;
+// chan floats per channel. Tap (kh, kw) of output pixel (i, j) lies at tap(kh, kw) + i*wq + j.
+struct PhaseImage {
+  std::int64_t sh, sw, hq, wq, slack, chan;
+
+  PhaseImage(const ConvShape& s, std::int64_t oh, std::int64_t ow, std::int64_t zeros)
+      : sh(s.stride_h), sw(s.stride_w), hq(oh + (s.kernel_h - 1) / sh), wq(ow + (s.kernel_w - 1) / sw),
+        slack(zeros), chan(sh * sw * hq * wq + zeros) {}
+
+  std::int64_t tap(std::int64_t kh, std::int64_t kw) const {
+    return ((kh % sh) * sw + kw % sw) * hq * wq + (kh / sh) * wq + kw / sw;
+  }
+
+  // dst (chan floats) from one channel's plane src of the input.
+  void fill(float* dst, const float* src, const ConvShape& s) const {
+    split_phases(dst, src, s.in_h, s.in_w, hq, wq, sh, sw, s.pad_h, s.pad_w);
+    std::fill(dst + chan - slack, dst + chan, 0.f);
+  }
+};
 
 // dst[k * dst_stride + l] = src[l * src_stride + k] for the kBlock lanes l and k < cols,
 // zero in lanes l >= rows: a panel of up to kBlock rows (channels) turned into `cols`

@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "gan/config.hpp"
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_geometry.hpp"
+#include "gan/kernels/conv_layout.hpp"
 
 namespace gan {
 namespace kernels {
@@ -104,6 +107,17 @@ void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::
   parallel_items(threads, n * items, [&](std::int64_t i) {
     body(i / items, buf.data() + (i / items) * channels * plane, i % items);
   });
+}
+
+// for_padded_images over the images of x (the input of s) split into phase planes.
+template <class Body>
+void for_phase_images(int threads, const ConvShape& s, const PhaseImage& pi, const float* x, std::int64_t items,
+                      Body&& body) {
+  const std::int64_t x_plane = s.in_h * s.in_w, x_image = s.in_c * x_plane;
+  for_padded_images(
+      threads, s.n, s.in_c, pi.chan, items, x, x_image, x_image,
+      [&](float* dst, std::int64_t n, std::int64_t c) { pi.fill(dst, x + n * x_image + c * x_plane, s); },
+      std::forward<Body>(body));
 }
 
 }  // namespace direct
