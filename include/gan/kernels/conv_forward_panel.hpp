@@ -76,8 +76,8 @@ using PanelTileFn = void (*)(float*, std::int64_t, int, int, const float*, std::
 
 // Output channels and pixel vectors per panel tile: 16 accumulators of AVX-512's 32
 // registers, 12 of AVX2's 16. On Zen 5, 4 x 4 against 4 x 6: the same on 1 thread, shape 1
-// +21 % and shape 9 +7 % on 2 (a smaller panel: 81 x 64 floats); 4 x 5, 4 x 3, 6 x 4 and
-// 8 x 3 were 1-17 % slower.
+// +21 % and shape 9 +7 % on 2 (a smaller panel: 81 x 64 floats); 4 x 5, 6 x 4 and 4 x 3 were
+// up to 8 % slower than 4 x 4, 8 x 3 12-18 % slower than 4 x 6 (1 pair each).
 inline constexpr int kPanelCo = kRegs >= 32 ? 4 : 2;
 inline constexpr int kPanelVecs = kRegs >= 32 ? 4 : 6;
 
