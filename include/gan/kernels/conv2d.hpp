@@ -23,7 +23,6 @@
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
 #include "gan/kernels/conv_direct.hpp"
-#include "gan/kernels/conv_forward_panel.hpp"
 #include "gan/kernels/conv_wgrad_taps.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/gemm.hpp"
@@ -88,10 +87,8 @@ template <class T>
 void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvShape& s, std::int64_t oh,
                          std::int64_t ow, bool accumulate) {
   if constexpr (std::is_same_v<T, float>)
-    if (use_direct<T>(s, oh, ow) && direct::forward_supported(s)) {
-      if (direct::forward_panel_preferred(s)) return direct::conv_forward_panel(y, x, w, b, s, oh, ow, accumulate);
+    if (use_direct<T>(s, oh, ow) && direct::forward_supported(s))
       return direct::conv_forward(y, x, w, b, s, oh, ow, accumulate);
-    }
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
   const bool no_im2col = s.columns_are_input();

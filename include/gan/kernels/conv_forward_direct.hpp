@@ -10,6 +10,7 @@
 
 #include "gan/config.hpp"
 #include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_forward_panel.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/conv_layout.hpp"
 #include "gan/kernels/conv_microkernels.hpp"
@@ -77,15 +78,15 @@ struct WideToDense {
   }
 };
 
-// Forward pass for layers with few channels on both sides (fewer than 4 in, fewer than 16
-// out, e.g. RGB -> 3): vectors along the wide output plane (above), where channel blocks of
-// 32 would be mostly empty lanes. The padded input is split into stride_h x stride_w phase
-// planes, so every tap reads a contiguous run of one phase plane; kPixCo output channels share
-// each load. With more output channels, kernels/conv_forward_panel.hpp takes the pass before
-// it gets here (issue 5's shapes 1 and 9); this path and the channel-blocked one both lost to
-// it, on AVX-512 and on AVX2.
+// Forward pass for layers with few channels on both sides (fewer than 4 in, too few out for
+// the panel path's tiles, e.g. RGB -> 3): vectors along the wide output plane (above), where
+// channel blocks of 32 would be mostly empty lanes. The padded input is split into stride_h x
+// stride_w phase planes, so every tap reads a contiguous run of one phase plane; kPixCo
+// output channels share each load. With more output channels the panel path
+// (kernels/conv_forward_panel.hpp) takes the pass (issue 5's shapes 1 and 9): this path and
+// the channel-blocked one both lost to it, on AVX-512 and on AVX2. conv_forward asks it first.
 inline bool forward_pix_preferred(const ConvShape& s) {
-  return s.in_c < 4 && (s.out_c < 16 || kLanes < 16) && s.dilation_h == 1 && s.dilation_w == 1;
+  return s.in_c < 4 && s.dilation_h == 1 && s.dilation_w == 1;
 }
 
 inline void conv_forward_pix(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
@@ -132,6 +133,7 @@ inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.
 // path of conv2d_forward_impl; the data gradient below adds no bias when accumulating).
 inline void conv_forward(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                          std::int64_t oh, std::int64_t ow, bool accumulate) {
+  if (forward_panel_preferred(s)) return conv_forward_panel(y, x, w, b, s, oh, ow, accumulate);
   if (forward_pix_preferred(s)) return conv_forward_pix(y, x, w, b, s, oh, ow, accumulate);
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, taps = s.kernel_h * s.kernel_w, nb = blocks(oc_n);
   const std::int64_t hp = (oh - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1;
