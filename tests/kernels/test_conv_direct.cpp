@@ -38,6 +38,7 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(1, 3, 35, 37, 18, 5, 2, 2),          // RGB into 18: panel forward, 2x2 phases, a partial channel tile
       make_shape(3, 1, 7, 70, 16, 3, 1, 1),           // 70-wide rows: an output row longer than a panel strip
       make_shape(2, 2, 5, 3, 20, 3, 1, 1),            // 15 output pixels: a panel strip of one partial vector
+      make_shape(2, 3, 11, 13, 20, {5, 3}, 1, 2),     // RGB, 5x3, stride 1: tap planes of three channels
       make_shape(2, 1, 5, 3, 6, 9, 1, 4),             // 3-wide output, k9: a vector spans 5 rows (plain copy)
       make_shape(2, 1, 3, 4, 5, 3, 2, 1),             // one-channel data gradient from 2x2 dy planes: shorter than a vector
       make_shape(1, 2, 40, 40, 5, 1, 1, 0),           // 1x1 on 2 channels: wide rows = output rows
@@ -110,6 +111,8 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 34, 5, 6, 33, 4, 2, 1, 1, 0, true), true, rng);
       check_against_reference<float>(make_shape(n, 1, 12, 11, 5, 3, 2, 1), true, rng);
       check_against_reference<float>(make_shape(n, 1, 3, 4, 5, 3, 2, 1), true, rng);  // dy planes shorter than a vector
+      check_against_reference<float>(make_shape(n, 3, 9, 10, 20, 3, 1, 1), true, rng);  // panel forward, tap planes
+      check_against_reference<float>(make_shape(n, 1, 12, 11, 17, 4, 2, 1), true, rng);  // panel forward, packed strips
       check_against_reference<float>(make_shape(n, 6, 7, 5, 1, 4, 2, 1, 1, 0, true), true, rng);  // into one channel
       check_against_reference<float>(make_shape(n, 20, 4, 5, 300, 3, 1, 1), true, rng);  // data gradient in chunks
       check_against_reference<float>(make_shape(n, 300, 4, 5, 20, 3, 1, 1), true, rng);  // forward in chunks

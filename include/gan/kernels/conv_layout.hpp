@@ -17,39 +17,69 @@ namespace direct {
 
 inline std::int64_t blocks(std::int64_t channels) { return (channels + kBlock - 1) / kBlock; }
 
-inline constexpr int kPadChunks = 16;  // rows up to 256 floats take pad_plane's masked-vector copy
+inline constexpr int kPadChunks = 16;  // rows up to 256 floats take strided_plane's masked-vector copy
 
-// dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it. Plain
-// loops: rows are short (7 to 130 floats), where library calls cost more than the copy.
+// dst (rows, cols) = src (h, w) sampled every sh rows and sw columns from (-top, -left):
+// dst[i][j] = src[i*sh - top][j*sw - left], 0 outside src. Plain loops or masked vectors:
+// rows are short (7 to 130 floats), where library calls cost more than the copy.
+inline void strided_plane(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t rows,
+                          std::int64_t cols, std::int64_t sh, std::int64_t sw, std::int64_t top, std::int64_t left) {
+#if GAN_CONV_AVX512
+  if (kLanes == 16 && sw <= 2 && cols <= 16 * kPadChunks) {
+    // Every source row has the same column masks: work them out once (rows are often a
+    // single vector, where computing them took as long as the copy). Masked loads read only
+    // columns inside src and zero the rest; stride 2 keeps the even lanes of two vectors.
+    __mmask16 get[kPadChunks][2], put[kPadChunks];
+    const int chunks = static_cast<int>((cols + 15) / 16);
+    for (int k = 0; k < chunks; ++k) {
+      for (int t = 0; t < sw; ++t) {
+        const std::int64_t base = 16 * (sw * k + t) - left;  // column of the load's lane 0
+        get[k][t] = lane_range(-base, w - base);
+      }
+      put[k] = lane_range(0, cols - 16 * k);
+    }
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (std::int64_t i = 0; i < rows; ++i, dst += cols) {
+      const std::int64_t ih = i * sh - top;
+      if (ih < 0 || ih >= h) {
+        for (int k = 0; k < chunks; ++k) _mm512_mask_storeu_ps(dst + 16 * k, put[k], _mm512_setzero_ps());
+        continue;
+      }
+      const float* srow = src + ih * w - left;  // column 0 of dst's row
+      for (int k = 0; k < chunks; ++k) {
+        const float* at = srow + 16 * sw * k;
+        __m512 v = _mm512_maskz_loadu_ps(get[k][0], at);
+        if (sw == 2) v = _mm512_permutex2var_ps(v, even, _mm512_maskz_loadu_ps(get[k][1], at + 16));
+        _mm512_mask_storeu_ps(dst + 16 * k, put[k], v);
+      }
+    }
+    return;
+  }
+#endif
+  // Columns j with 0 <= j*sw - left < w.
+  const std::int64_t last = w - 1 + left;
+  const std::int64_t j0 = std::clamp<std::int64_t>(left <= 0 ? 0 : (left + sw - 1) / sw, 0, cols);
+  const std::int64_t j1 = std::clamp<std::int64_t>(last < 0 ? 0 : last / sw + 1, j0, cols);
+  for (std::int64_t i = 0; i < rows; ++i, dst += cols) {
+    const std::int64_t ih = i * sh - top;
+    if (ih < 0 || ih >= h) {
+      std::fill(dst, dst + cols, 0.f);
+      continue;
+    }
+    const float* srow = src + ih * w + (j0 * sw - left);  // column j0
+    std::fill(dst, dst + j0, 0.f);
+    if (sw == 1)
+      std::copy(srow, srow + (j1 - j0), dst + j0);
+    else
+      for (std::int64_t j = j0; j < j1; ++j) dst[j] = srow[(j - j0) * sw];
+    std::fill(dst + j1, dst + cols, 0.f);
+  }
+}
+
+// dst (hp, wp) = src (h, w) placed with its origin at (top, left), zeros around it.
 inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hp, std::int64_t wp,
                       std::int64_t top, std::int64_t left) {
-  const std::int64_t c0 = std::clamp<std::int64_t>(left, 0, wp), c1 = std::clamp<std::int64_t>(left + w, c0, wp);
-#if GAN_CONV_AVX512
-  // Every source row has the same column masks: work them out once (rows are often a single
-  // vector, where computing them took as long as the copy).
-  __mmask16 get[kPadChunks], put[kPadChunks];
-  const int chunks = static_cast<int>(std::min<std::int64_t>((wp + 15) / 16, kPadChunks));
-  for (int k = 0; k < chunks; ++k) get[k] = lane_range(c0 - 16 * k, c1 - 16 * k), put[k] = lane_range(0, wp - 16 * k);
-#endif
-  for (std::int64_t r = 0; r < hp; ++r) {
-    float* d = dst + r * wp;
-    const std::int64_t ih = r - top;
-    if (ih < 0 || ih >= h || c1 == c0) {
-      for (std::int64_t c = 0; c < wp; ++c) d[c] = 0.f;
-      continue;
-    }
-#if GAN_CONV_AVX512
-    if (kLanes == 16 && wp <= 16 * kPadChunks) {  // masked loads read only [c0, c1) and zero the rest of each 16
-      const float* srow = src + ih * w - left;
-      for (int k = 0; k < chunks; ++k) _mm512_mask_storeu_ps(d + 16 * k, put[k], _mm512_maskz_loadu_ps(get[k], srow + 16 * k));
-      continue;
-    }
-#endif
-    const float* srow = src + ih * w + (c0 - left);  // column c0 of the padded row
-    for (std::int64_t c = 0; c < c0; ++c) d[c] = 0.f;
-    for (std::int64_t c = c0; c < c1; ++c) d[c] = srow[c - c0];
-    for (std::int64_t c = c1; c < wp; ++c) d[c] = 0.f;
-  }
+  strided_plane(dst, src, h, w, hp, wp, 1, 1, top, left);
 }
 
 // Phase planes of a zero-padded plane: dst[py][px][i][j] = src[i*sh + py - top][j*sw + px - left]
@@ -57,24 +87,8 @@ inline void pad_plane(float* dst, const float* src, std::int64_t h, std::int64_t
 inline void split_phases(float* dst, const float* src, std::int64_t h, std::int64_t w, std::int64_t hq,
                          std::int64_t wq, std::int64_t sh, std::int64_t sw, std::int64_t top, std::int64_t left) {
   for (std::int64_t py = 0; py < sh; ++py)
-    for (std::int64_t px = 0; px < sw; ++px) {
-      // Columns j with 0 <= j*sw + px - left < w.
-      const std::int64_t first = left - px, last = w - 1 + left - px;
-      const std::int64_t j0 = std::clamp<std::int64_t>(first <= 0 ? 0 : (first + sw - 1) / sw, 0, wq);
-      const std::int64_t j1 = std::clamp<std::int64_t>(last < 0 ? 0 : last / sw + 1, j0, wq);
-      float* d = dst + (py * sw + px) * hq * wq;
-      for (std::int64_t i = 0; i < hq; ++i, d += wq) {
-        const std::int64_t ih = i * sh + py - top;
-        if (ih < 0 || ih >= h) {
-          for (std::int64_t j = 0; j < wq; ++j) d[j] = 0.f;
-          continue;
-        }
-        const float* srow = src + ih * w + (j0 * sw + px - left);  // column j0 of this phase
-        for (std::int64_t j = 0; j < j0; ++j) d[j] = 0.f;
-        for (std::int64_t j = j0; j < j1; ++j) d[j] = srow[(j - j0) * sw];
-        for (std::int64_t j = j1; j < wq; ++j) d[j] = 0.f;
-      }
-    }
+    for (std::int64_t px = 0; px < sw; ++px)
+      strided_plane(dst + (py * sw + px) * hq * wq, src, h, w, hq, wq, sh, sw, top - py, left - px);
 }
 
 // w (OC, K) -> (OC / group, K, group), zeros past OC: the weights of `group` output channels
