@@ -9,14 +9,14 @@
 // tap, dense across output rows. A tile multiplies the panel by the weights of a few output
 // channels, with vectors along the output pixels, and stores straight into y's planes: no
 // transpose, no dropped columns. Two layouts of the panel:
-//  - stride 1: none copied. Each image is laid out once as tap planes (its padded plane
+//  - stride 1: none copied. Each image is laid out once as shifted planes (its padded plane
 //    shifted by each tap column), where every panel row of every strip is a contiguous run,
 //    read in place;
 //  - other strides: packed per strip from the image's stride-phase planes (every tap of an
 //    output row is one contiguous run there), serving every channel tile.
 // Against the channel-blocked path on Zen 5 (AVX-512, 1 thread, 3 interleaved pairs): shape 1
 // +32-37 %, shape 9 +6-24 %, shape 4's data gradient (the same pass) +43 %; 2 threads even
-// to +11 % (all packed). Tap planes against packing, shape 9: +4 % on 1 thread, +15 % on 2.
+// to +11 % (all packed). Shifted planes against packing, shape 9: +4 % on 1 thread, +14 % on 2.
 // Against the pixel-vector path in an AVX2 build on the same machine: +52-65 % (packed).
 //
 //   panel_tile:  y[c][p] = bias[c] + sum_k panel[k][p] * w[k][c]   (c < CO, p < RA vectors)
@@ -94,7 +94,7 @@ using PanelTileFn = void (*)(float*, std::int64_t, int, int, const float*, const
                              const float*, bool);
 
 // Output channels and pixel vectors per panel tile: 16 accumulators of AVX-512's 32
-// registers, 12 of AVX2's 16. On Zen 5, 4 x 6 against 4 x 4 with tap planes for both shapes:
+// registers, 12 of AVX2's 16. On Zen 5, 4 x 6 against 4 x 4 with shifted planes for both shapes:
 // -2 to +3 % (3 pairs). With a panel packed per strip, 4 x 6 was the same on 1 thread and 7-21 % slower
 // on 2 (a larger panel); 4 x 5, 6 x 4 and 4 x 3 up to 8 % slower than 4 x 4.
 inline constexpr int kPanelCo = kRegs >= 32 ? 4 : 2;
@@ -155,15 +155,15 @@ class PanelStrips {
   Tensor<float> weights_;
 };
 
-// Stride 1: the tiles read the panel in place from tap planes, one per (input channel, tap
+// Stride 1: the tiles read the panel in place from shifted planes, one per (input channel, tap
 // column kx): the padded plane's rows shifted by kx, oh + kh - 1 rows of ow,
 // T[i][j] = x[i - pad_h][j + kx - pad_w], then zeros that vectors past the last pixel read.
 // Tap (ic, ky, kx) of output pixel p (= i*ow + j) is T(ic, kx) at p + ky*ow, so each strip's
 // panel row is one contiguous run. (Strided, the same idea takes a plane per row phase too,
 // each serving kh / stride taps. For shape 1 that was 7-14 % slower than packing on 1 thread
 // and ~9 % faster on 2, but 14-21 % slower in an AVX2 build.)
-inline void conv_forward_tap_planes(float* y, const float* x, const PanelStrips& ps, const ConvShape& s,
-                                    std::int64_t oh, std::int64_t ow, bool accumulate) {
+inline void conv_forward_shifted_planes(float* y, const float* x, const PanelStrips& ps, const ConvShape& s,
+                                        std::int64_t oh, std::int64_t ow, bool accumulate) {
   const std::int64_t ic_n = s.in_c, kh_n = s.kernel_h, kw_n = s.kernel_w, rows = oh + kh_n - 1;
   const std::int64_t plane = (rows * ow + 2 * kLanes - 1) / kLanes * kLanes;
   std::vector<std::int64_t> group_offset(static_cast<std::size_t>(ic_n * kh_n));  // (ic, ky); then kx
@@ -178,8 +178,8 @@ inline void conv_forward_tap_planes(float* y, const float* x, const PanelStrips&
         pad_plane(dst, x + (n * ic_n + q / kw_n) * x_plane, s.in_h, s.in_w, rows, ow, s.pad_h, s.pad_w - q % kw_n);
         std::fill(dst + rows * ow, dst + plane, 0.f);
       },
-      [&](std::int64_t n, const float* taps, std::int64_t st) {
-        ps.multiply(y, n, st, taps + ps.first_vector(st) * kLanes, rows_at, accumulate);
+      [&](std::int64_t n, const float* shifted, std::int64_t st) {
+        ps.multiply(y, n, st, shifted + ps.first_vector(st) * kLanes, rows_at, accumulate);
       });
 }
 
@@ -244,7 +244,7 @@ inline void conv_forward_panel(float* y, const float* x, const float* w, const f
                                std::int64_t oh, std::int64_t ow, bool accumulate) {
   const PanelStrips ps(w, b, s, oh, ow);
   if (s.stride_h == 1 && s.stride_w == 1)
-    conv_forward_tap_planes(y, x, ps, s, oh, ow, accumulate);
+    conv_forward_shifted_planes(y, x, ps, s, oh, ow, accumulate);
   else
     conv_forward_packed_panel(y, x, ps, s, oh, ow, accumulate);
 }

@@ -1,9 +1,9 @@
 #pragma once
 // The reorders of the direct conv kernels (kernels/conv_direct.hpp), all inside their calls
-// and part of their cost: a plane zero-padded, a plane split into stride phases (PhaseImage:
-// a forward pass's input that way), weights packed in groups of output channels, and a panel
-// of up to kBlock channel rows transposed into channel vectors (weights into blocks, dy into
-// pixel-major dy^T).
+// and part of their cost: a plane zero-padded or sampled with a stride (strided_plane), a
+// plane split into stride phases (PhaseImage: a forward pass's input that way), weights packed
+// in groups of output channels, and a panel of up to kBlock channel rows transposed into
+// channel vectors (weights into blocks, dy into pixel-major dy^T).
 
 #include <algorithm>
 #include <cstdint>
