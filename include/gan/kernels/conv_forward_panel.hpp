@@ -94,9 +94,9 @@ using PanelTileFn = void (*)(float*, std::int64_t, int, int, const float*, const
                              const float*, bool);
 
 // Output channels and pixel vectors per panel tile: 16 accumulators of AVX-512's 32
-// registers, 12 of AVX2's 16. On Zen 5, 4 x 6 against 4 x 4 with shifted planes for both shapes:
-// -2 to +3 % (3 pairs). With a panel packed per strip, 4 x 6 was the same on 1 thread and 7-21 % slower
-// on 2 (a larger panel); 4 x 5, 6 x 4 and 4 x 3 up to 8 % slower than 4 x 4.
+// registers, 12 of AVX2's 16. On Zen 5, 4 x 6 against 4 x 4 with shifted planes for both
+// shapes: -2 to +3 % (3 pairs). With a panel packed per strip, 4 x 6 was the same on 1 thread
+// and 7-21 % slower on 2 (a larger panel); 4 x 5, 6 x 4 and 4 x 3 up to 8 % slower than 4 x 4.
 inline constexpr int kPanelCo = kRegs >= 32 ? 4 : 2;
 inline constexpr int kPanelVecs = kRegs >= 32 ? 4 : 6;
 
@@ -143,9 +143,9 @@ class PanelStrips {
     const PanelTileFn tile = panel_tile_fn(static_cast<int>(v1 - v0));
     for (std::int64_t cb = 0; cb < ncb_; ++cb) {
       const std::int64_t oc0 = cb * kPanelCo;
-      tile(y + (n * oc_n_ + oc0) * pix_ + v0 * kLanes, pix_, static_cast<int>(std::min<std::int64_t>(kPanelCo, oc_n_ - oc0)),
-           tail, panel, rows, weights_.data() + cb * k_n_ * kPanelCo,
-           b_ ? b_ + oc0 : nullptr, accumulate);
+      const int channels = static_cast<int>(std::min<std::int64_t>(kPanelCo, oc_n_ - oc0));
+      tile(y + (n * oc_n_ + oc0) * pix_ + v0 * kLanes, pix_, channels, tail, panel, rows,
+           weights_.data() + cb * k_n_ * kPanelCo, b_ ? b_ + oc0 : nullptr, accumulate);
     }
   }
 
