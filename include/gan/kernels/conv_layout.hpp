@@ -63,16 +63,16 @@ inline void strided_plane(float* dst, const float* src, std::int64_t h, std::int
   for (std::int64_t i = 0; i < rows; ++i, dst += cols) {
     const std::int64_t ih = i * sh - top;
     if (ih < 0 || ih >= h) {
-      std::fill(dst, dst + cols, 0.f);
+      for (std::int64_t j = 0; j < cols; ++j) dst[j] = 0.f;
       continue;
     }
     const float* srow = src + ih * w + (j0 * sw - left);  // column j0
-    std::fill(dst, dst + j0, 0.f);
+    for (std::int64_t j = 0; j < j0; ++j) dst[j] = 0.f;
     if (sw == 1)
-      std::copy(srow, srow + (j1 - j0), dst + j0);
+      for (std::int64_t j = j0; j < j1; ++j) dst[j] = srow[j - j0];
     else
       for (std::int64_t j = j0; j < j1; ++j) dst[j] = srow[(j - j0) * sw];
-    std::fill(dst + j1, dst + cols, 0.f);
+    for (std::int64_t j = j1; j < cols; ++j) dst[j] = 0.f;
   }
 }
 
