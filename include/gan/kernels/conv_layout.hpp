@@ -92,7 +92,7 @@ inline void split_phases(float* dst, const float* src, std::int64_t h, std::int6
 }
 
 // w (OC, K) -> (OC / group, K, group), zeros past OC: the weights of `group` output channels
-// side by side for the pixel-vector tiles, which broadcast each.
+// side by side for the pixel-vector and panel tiles, which broadcast each.
 inline void pack_channel_groups(float* dst, const float* w, std::int64_t oc_n, std::int64_t k_n, int group) {
   for (std::int64_t cb = 0; cb * group < oc_n; ++cb)
     for (std::int64_t k = 0; k < k_n; ++k)
