@@ -70,6 +70,18 @@ inline bool column_phases_pair(const PhasePlan& plan, const ConvShape& s) {
   return true;
 }
 
+// Output channels (dy's, the reduction) per chunk when one image's weights are packed a block
+// and chunk at a time (conv_backward_data): the chunk's packed weights, every phase, stay in L2
+// next to its dy planes and the block's dx. Shape 7 on Zen 5 (1 MB L2): 384 KB to 1 MB ran
+// alike, 256 KB 3-8 % slower (1 thread). AVX2 blocks are half as wide; its budget is a guess
+// scaled to Zen 3's 512 KB L2, not a measurement.
+inline std::int64_t resident_chunk(std::int64_t channels, std::int64_t taps) {
+  constexpr std::int64_t kBudget = (kLanes >= 16 ? 512 : 256) * 1024;  // bytes of packed weights
+  const std::int64_t fit = std::max<std::int64_t>(kBlock, kBudget / (taps * kBlock * 4));
+  const std::int64_t n = (channels + fit - 1) / fit;
+  return (channels + n - 1) / n;  // near-equal chunks
+}
+
 // dx += conv^T(dy, w): the data gradient, per stride phase. Without `accumulate`,
 // dx = conv^T(dy, w) + bias (per input channel; bias may be null): the transposed conv's
 // forward, or a gradient's first contribution. Tiles then write dx without reading it when
@@ -87,40 +99,32 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   }
   if (plan.phases.empty()) return;
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, wd = s.in_w, sh = s.stride_h, sw = s.stride_w;
-  const std::int64_t nb = blocks(ic_n), wdp = plan.width, plane = plan.height * wdp;
+  const std::int64_t nb = blocks(ic_n), wdp = plan.width, plane = plan.height * wdp, kk = s.kernel_h * s.kernel_w;
+  const std::int64_t y_plane = oh * ow;
   const int threads = team_size();
-  // Per phase: w (OC, IC, KH, KW) -> (IC blocks, OC, taps of the phase, kBlock).
-  std::vector<std::int64_t> w_off;
-  std::int64_t w_size = 0;
-  for (const Phase& p : plan.phases) w_off.push_back(w_size), w_size += nb * oc_n * p.th * p.tw * kBlock;
-  Tensor<float> wbuf = Tensor<float>::empty(Shape{w_size});
-  const std::int64_t kk = s.kernel_h * s.kernel_w;
-  // Per (OC, IC block): w[oc, block, :, :] transposed to (tap, kBlock) once, then each tap's
-  // vector copied to its phase. Reading w in place would take one cache line per lane.
-  // Items go through w in memory order and ask for the next item's part before their own
-  // transpose: shape 7's 16 MB of weights (a fifth of its transposed forward) otherwise came in
-  // one demand miss at a time (Zen 5, 2 interleaved pairs: +21 % / +9 % on 1 / 2 threads).
-  parallel_items(threads, nb * oc_n, [&](std::int64_t item) {
-    const std::int64_t oc = item / nb, ib = item % nb, i = ib * oc_n + oc;
+  // Packed weights, per phase: (IC blocks, OC, taps of the phase, kBlock); phase ph starts after
+  // the earlier phases' taps (its tap_off).
+  auto taps_of = [&](std::size_t ph) { return plan.phases[ph].th * plan.phases[ph].tw; };
+  const std::int64_t all_taps = static_cast<std::int64_t>(plan.tap.size()), w_size = nb * oc_n * all_taps * kBlock;
+  // w[oc, block ib] transposed to (tap, kBlock) once, then each tap's vector copied to its
+  // phase, at dst(ph). Reading w in place would take one cache line per lane.
+  auto pack = [&](std::int64_t oc, std::int64_t ib, auto&& dst) {
     const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
-    const float* const src_w = w + (oc * ic_n + ib * kBlock) * kk;
-    if (item + 1 < nb * oc_n) prefetch_part(src_w + lanes * kk, kBlock * kk, 0, 1);
     std::vector<float> by_tap;  // only for kernels above 12x12 taps
     alignas(64) float small[144 * kBlock];
     float* tmp = small;
     if (kk > 144) by_tap.resize(static_cast<std::size_t>(kk * kBlock)), tmp = by_tap.data();
-    transpose_panel(tmp, kBlock, src_w, kk, lanes, kk);
+    transpose_panel(tmp, kBlock, w + (oc * ic_n + ib * kBlock) * kk, kk, lanes, kk);
     for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
       const Phase& p = plan.phases[ph];
-      const std::int64_t taps = p.th * p.tw;
+      float* const out = dst(ph);
       for (std::int64_t th = 0, t = 0; th < p.th; ++th)
         for (std::int64_t tw = 0; tw < p.tw; ++tw, ++t) {
           const float* src = tmp + ((p.kh0 + s.stride_h * th) * s.kernel_w + p.kw0 + s.stride_w * tw) * kBlock;
-          float* dst = wbuf.data() + w_off[ph] + (i * taps + t) * kBlock;
-          for (int l = 0; l < kBlock; l += kLanes) Vec::load_unaligned(src + l).store_unaligned(dst + l);
+          for (int l = 0; l < kBlock; l += kLanes) Vec::load_unaligned(src + l).store_unaligned(out + t * kBlock + l);
         }
     }
-  });
+  };
   struct Item {
     std::int32_t phase, block;
     std::int64_t tile;
@@ -144,18 +148,99 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
       for (std::size_t t = first; t < tiles.size(); ++t)
         items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ib), static_cast<std::int64_t>(t)});
   }
+  // One item of image n: its tile reduced over the nc channels of dyp (a padded chunk of dy),
+  // with weights(ph) the item's block of phase ph packed from the chunk's first channel, then
+  // stored (+ b, or added to dx).
+  auto run_item = [&](std::int64_t n, const float* dyp, const Item& it, std::int64_t nc, const float* b, bool add,
+                      auto&& weights) {
+    alignas(64) float tile[kTileRows * kBlock];
+    const std::size_t ph = static_cast<std::size_t>(it.phase);
+    const Phase& p = plan.phases[ph];
+    const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
+    const std::int64_t ic0 = it.block * kBlock;
+    float* const dst = dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col;
+    const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ic0);
+    if (x_plane >= kPrefetchPlane) prefetch_tile(dst, x_plane, sh * wd, sw, t, lanes);
+    const float* src = dyp + (t.row + plan.top) * wdp + t.col + plan.left;
+    auto reduce = [&](float* out, std::size_t phase) {
+      run_conv_tile(out, src, t, plane, wdp, 1, static_cast<int>(nc), plan.tap.data() + plan.phases[phase].tap_off,
+                    static_cast<int>(taps_of(phase)), weights(phase));
+    };
+    reduce(tile, ph);
+#if GAN_CONV_AVX512
+    if (paired) {
+      alignas(64) float odd[kTileRows * kBlock];
+      reduce(odd, ph + 1);
+      return store_tile_pair(dst, x_plane, sh * wd, tile, odd, t, lanes, b ? b + ic0 : nullptr, add);
+    }
+#endif
+    store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, b ? b + ic0 : nullptr, add);
+  };
+  // One image whose packed weights exceed L2 (shape 7: 16 MB; a pix2pix generator's inner
+  // layers at batch 1): packing all of w first wrote it out to memory and read it back. Here
+  // each thread takes whole channel blocks and packs one reduction chunk of its block at a time
+  // into its own buffer, which stays in L2 for every tile of the chunk, while the tiles ask for
+  // the next chunk's part of w, a slice each (shape 7's forward, 3 interleaved pairs on Zen 5:
+  // +2 % / +10 % on 1 / 2 threads; AVX2 build -3 % / +16 %).
+  if (s.n == 1 && w_size > (std::int64_t{1} << 17) && (nb % threads == 0 || nb >= 4 * threads)) {
+    const std::int64_t chunk = resident_chunk(oc_n, all_taps), per_oc = all_taps * kBlock;
+    Tensor<float> dyp = Tensor<float>::empty(Shape{oc_n * plane});
+    parallel_items(threads, oc_n, [&](std::int64_t c) {
+      pad_plane(dyp.data() + c * plane, dy + c * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
+    });
+    Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * per_oc});
+    parallel_items(threads, nb, [&](std::int64_t ib) {
+      float* const buf = bufs.data() + team_slot(threads) * chunk * per_oc;
+      const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
+      for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+        auto at = [&](std::size_t ph, std::int64_t c) {
+          return buf + (nc * plan.phases[ph].tap_off + c * taps_of(ph)) * kBlock;
+        };
+        for (std::int64_t oc = c0; oc < c0 + nc; ++oc) {
+          const std::int64_t ahead = oc + 4;
+          if (ahead < oc_n) prefetch_part(w + (ahead * ic_n + ib * kBlock) * kk, lanes * kk, 0, 1);
+          pack(oc, ib, [&](std::size_t ph) { return at(ph, oc - c0); });
+        }
+        const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
+        // Item j of the block's `mine` asks for its share of the next chunk's `next` channels.
+        const std::int64_t next = std::min(chunk, oc_n - c0 - nc), mine = static_cast<std::int64_t>(items.size()) / nb;
+        std::int64_t j = 0;
+        for (const Item& it : items) {
+          if (it.block != ib) continue;
+          for (std::int64_t k = j * next / mine; k < (j + 1) * next / mine; ++k)
+            prefetch_part(w + ((c0 + nc + k) * ic_n + ib * kBlock) * kk, lanes * kk, 0, 1);
+          ++j;
+          run_item(0, dyp.data() + c0 * plane, it, nc, b, add, [&](std::size_t ph) { return at(ph, 0); });
+        }
+      });
+    });
+    return;
+  }
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{w_size});
+  auto packed = [&](std::size_t ph, std::int64_t ib, std::int64_t oc) {
+    return wbuf.data() + (nb * oc_n * plan.phases[ph].tap_off + (ib * oc_n + oc) * taps_of(ph)) * kBlock;
+  };
+  // Items go through w in memory order and ask for the next item's part before their own
+  // transpose: large weights otherwise come in one demand miss at a time (shape 7, before it
+  // took the path above: +21 % / +9 % on 1 / 2 threads, Zen 5, 2 interleaved pairs).
+  parallel_items(threads, nb * oc_n, [&](std::int64_t item) {
+    const std::int64_t oc = item / nb, ib = item % nb;
+    const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
+    if (item + 1 < nb * oc_n) prefetch_part(w + (oc * ic_n + ib * kBlock + lanes) * kk, kBlock * kk, 0, 1);
+    pack(oc, ib, [&](std::size_t ph) { return packed(ph, ib, oc); });
+  });
   // With packed weights that fit in L2 next to a band of dy (<= 512 KB), go row band by row
   // band: the phases and channel blocks of one band read the same few rows of every dy plane,
   // which then come from L2; phase by phase, a large dy (shape 6: 128 planes of 66x66) streams
   // from L3 once per phase and block, over as many streams as planes (2 threads: 200 -> 280
-  // GFLOP/s). Larger weights (shape 7: 16 MB) stay phase by phase, each phase's block reused.
+  // GFLOP/s). Larger weights (shape 8: 8 MB) stay phase by phase, each phase's block reused.
   if (w_size <= (std::int64_t{1} << 17))
     std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
       return tiles[static_cast<std::size_t>(a.tile)].row < tiles[static_cast<std::size_t>(b.tile)].row;
     });
   std::int64_t most_taps = 1;
-  for (const Phase& p : plan.phases) most_taps = std::max(most_taps, p.th * p.tw);
-  const std::int64_t y_plane = oh * ow, chunk = reduction_chunk(oc_n, most_taps);
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
+  const std::int64_t chunk = reduction_chunk(oc_n, most_taps);
   for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
     const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
     for_padded_images(
@@ -164,31 +249,8 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
           pad_plane(dst, dy + (n * oc_n + c0 + c) * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
         },
         [&](std::int64_t n, const float* dyp, std::int64_t i) {
-          alignas(64) float tile[kTileRows * kBlock];
           const Item& it = items[static_cast<std::size_t>(i)];
-          const std::size_t ph = static_cast<std::size_t>(it.phase);
-          const Phase& p = plan.phases[ph];
-          const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
-          const std::int64_t ic0 = it.block * kBlock;
-          float* const dst = dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col;
-          const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ic0);
-          if (x_plane >= kPrefetchPlane) prefetch_tile(dst, x_plane, sh * wd, sw, t, lanes);
-          const float* src = dyp + (t.row + plan.top) * wdp + t.col + plan.left;
-          auto reduce = [&](float* out, std::size_t phase) {
-            const Phase& q = plan.phases[phase];
-            const std::int64_t taps = q.th * q.tw;
-            run_conv_tile(out, src, t, plane, wdp, 1, static_cast<int>(nc), plan.tap.data() + q.tap_off,
-                          static_cast<int>(taps), wbuf.data() + w_off[phase] + (it.block * oc_n + c0) * taps * kBlock);
-          };
-          reduce(tile, ph);
-#if GAN_CONV_AVX512
-          if (paired) {
-            alignas(64) float odd[kTileRows * kBlock];
-            reduce(odd, ph + 1);
-            return store_tile_pair(dst, x_plane, sh * wd, tile, odd, t, lanes, b ? b + ic0 : nullptr, add);
-          }
-#endif
-          store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, b ? b + ic0 : nullptr, add);
+          run_item(n, dyp, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });
         });
   });
 }
