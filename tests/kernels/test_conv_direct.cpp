@@ -53,6 +53,7 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(2, 64, 48, 46, 5, 3, 1, 1),          // an image above the weight-gradient chunk: row bands
       make_shape(3, 16, 40, 40, 40, 3, 1, 1),         // weight gradient in chunks of one image: the first written, then added
       make_shape(1, 40, 6, 7, 600, 3, 1, 1),          // one image, 600 x 9 taps: data gradient per block and chunk
+      make_shape(1, 600, 6, 7, 40, 3, 1, 1),          // and the forward, in chunks
       make_shape(1, 300, 4, 5, 36, 5, 3, 2, 1, 1, true),  // and over 9 stride phases of 1 to 4 taps
   };
 }
@@ -118,10 +119,13 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 6, 7, 5, 1, 4, 2, 1, 1, 0, true), true, rng);  // into one channel
       check_against_reference<float>(make_shape(n, 20, 4, 5, 300, 3, 1, 1), true, rng);  // data gradient in chunks
       check_against_reference<float>(make_shape(n, 300, 4, 5, 20, 3, 1, 1), true, rng);  // forward in chunks
-      // One image's data gradient with weights packed a block and chunk at a time, when the
-      // blocks (3 of 70 channels, 4 of 100) split evenly over the team; 300 channels: two chunks.
+      // One image with weights packed a block and chunk at a time where the blocks split evenly
+      // over the team: the transposed convs' forward (a data gradient: 3 blocks of 70 channels,
+      // 4 of 100; 300 channels in chunks) and data gradient (a forward: 10 and 9 blocks), the
+      // conv's forward (4 blocks, its 260 channels in chunks) and data gradient (9 blocks).
       check_against_reference<float>(make_shape(n, 300, 5, 6, 70, 4, 2, 1, 1, 0, true), true, rng);
       check_against_reference<float>(make_shape(n, 260, 3, 5, 100, 4, 2, 1, 1, 0, true), true, rng);
+      check_against_reference<float>(make_shape(n, 260, 6, 5, 100, 4, 2, 1), true, rng);
     }
   }
   gan::set_num_threads(before);

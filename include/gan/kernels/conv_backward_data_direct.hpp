@@ -177,12 +177,12 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     store_tile(dst, x_plane, sh * wd, sw, tile, t, lanes, b ? b + ic0 : nullptr, add);
   };
   // One image whose packed weights exceed L2 (shape 7: 16 MB; a pix2pix generator's inner
-  // layers at batch 1): packing all of w first wrote it out to memory and read it back. Here
-  // each thread takes whole channel blocks and packs one reduction chunk of its block at a time
-  // into its own buffer, which stays in L2 for every tile of the chunk, while the tiles ask for
-  // the next chunk's part of w, a slice each (shape 7's forward, 3 interleaved pairs on Zen 5:
-  // +2 % / +10 % on 1 / 2 threads; AVX2 build -3 % / +16 %).
-  if (s.n == 1 && w_size > (std::int64_t{1} << 17) && (nb % threads == 0 || nb >= 4 * threads)) {
+  // layers at batch 1; pack_per_block): each thread takes whole channel blocks and packs one
+  // reduction chunk of its block at a time into its own buffer, which stays in L2 for every
+  // tile of the chunk, while the tiles ask for the next part of w, a slice each (shape 7's
+  // transposed forward, 3 interleaved pairs on Zen 5: +2 % / +10 % on 1 / 2 threads; AVX2
+  // build -3 % / +16 %).
+  if (pack_per_block(s.n, w_size, nb, threads)) {
     const std::int64_t chunk = resident_chunk(oc_n, all_taps), per_oc = all_taps * kBlock;
     Tensor<float> dyp = Tensor<float>::empty(Shape{oc_n * plane});
     parallel_items(threads, oc_n, [&](std::int64_t c) {
@@ -202,14 +202,17 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
           pack(oc, ib, [&](std::size_t ph) { return at(ph, oc - c0); });
         }
         const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
-        // Item j of the block's `mine` asks for its share of the next chunk's `next` channels.
-        const std::int64_t next = std::min(chunk, oc_n - c0 - nc), mine = static_cast<std::int64_t>(items.size()) / nb;
+        // The next part of w: this block's next chunk, or the next block's first; item j of the
+        // block's `mine` asks for its share.
+        const std::int64_t next_ib = c0 + nc < oc_n ? ib : ib + 1, next_c0 = c0 + nc < oc_n ? c0 + nc : 0;
+        const std::int64_t next_n = next_ib < nb ? std::min(chunk, oc_n - next_c0) : 0;
+        const std::int64_t mine = static_cast<std::int64_t>(items.size()) / nb;
+        const float* const next_w = next_n > 0 ? w + (next_c0 * ic_n + next_ib * kBlock) * kk : w;
+        const std::int64_t next_lanes = next_n > 0 ? std::min<std::int64_t>(kBlock, ic_n - next_ib * kBlock) : 0;
         std::int64_t j = 0;
         for (const Item& it : items) {
           if (it.block != ib) continue;
-          for (std::int64_t k = j * next / mine; k < (j + 1) * next / mine; ++k)
-            prefetch_part(w + ((c0 + nc + k) * ic_n + ib * kBlock) * kk, lanes * kk, 0, 1);
-          ++j;
+          prefetch_rows_part(next_w, next_n, ic_n * kk, next_lanes * kk, j++, mine);
           run_item(0, dyp.data() + c0 * plane, it, nc, b, add, [&](std::size_t ph) { return at(ph, 0); });
         }
       });

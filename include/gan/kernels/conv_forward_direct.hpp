@@ -139,14 +139,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   const std::int64_t hp = (oh - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1;
   const std::int64_t wp = (ow - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1, plane = hp * wp;
   const int threads = team_size();
-  // w (OC, IC, KH, KW) -> (OC blocks, IC, KH*KW, kBlock), zero lanes past OC.
   const std::int64_t k_n = ic_n * taps;
-  Tensor<float> wbuf = Tensor<float>::empty(Shape{nb * k_n * kBlock});
-  float* wpk = wbuf.data();
-  parallel_items(threads, nb, [&](std::int64_t ob) {
-    transpose_panel(wpk + ob * k_n * kBlock, kBlock, w + ob * kBlock * k_n, k_n,
-                    std::min<std::int64_t>(kBlock, oc_n - ob * kBlock), k_n);
-  });
   std::vector<std::int64_t> tap(static_cast<std::size_t>(taps));
   for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
     for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
@@ -155,23 +148,62 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   pixel_tiles(tiles, oh, ow);
   const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow, x_plane = s.in_h * s.in_w;
   const std::int64_t chunk = reduction_chunk(ic_n, taps);
+  auto lanes_of = [&](std::int64_t ob) { return std::min<std::int64_t>(kBlock, oc_n - ob * kBlock); };
+  // Tile pt of block ob over the nc channels of the padded image xp, with the block's packed
+  // weights wb (nc, taps, kBlock); stored (+ bias, or added to y).
+  auto run_tile = [&](std::int64_t n, const float* xp, std::int64_t ob, const PixTile& pt, std::int64_t nc,
+                      const float* wb, const float* bias, bool add) {
+    alignas(64) float tile[kTileRows * kBlock];
+    run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp, s.stride_w,
+                  static_cast<int>(nc), tap.data(), static_cast<int>(taps), wb);
+    const std::int64_t oc0 = ob * kBlock;
+    store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt, lanes_of(ob),
+               bias ? bias + oc0 : nullptr, add);
+  };
+  // One image whose packed weights exceed L2 (shape 7's data gradient: 16 MB; pack_per_block),
+  // as the data gradient does it (conv_backward_data): each thread packs a block and chunk of w
+  // at a time into its own buffer and runs the block's tiles on it, which ask for the next part
+  // of w (Zen 5, shape 7's data gradient: +3 % / +9 % on 1 / 2 threads in 3 interleaved pairs of
+  // the bench, +11 % / +2 % in a standalone loop).
+  if (pack_per_block(s.n, nb * k_n * kBlock, nb, threads)) {
+    Tensor<float> xp = Tensor<float>::empty(Shape{ic_n * plane});
+    parallel_items(threads, ic_n, [&](std::int64_t c) {
+      pad_plane(xp.data() + c * plane, x + c * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+    });
+    Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * taps * kBlock});
+    parallel_items(threads, nb, [&](std::int64_t ob) {
+      float* const buf = bufs.data() + team_slot(threads) * chunk * taps * kBlock;
+      for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+        transpose_panel(buf, kBlock, w + ob * kBlock * k_n + c0 * taps, k_n, lanes_of(ob), nc * taps);
+        // The next part of w: this block's next chunk, or the next block's first.
+        const std::int64_t next_ob = c0 + nc < ic_n ? ob : ob + 1, next_c0 = c0 + nc < ic_n ? c0 + nc : 0;
+        const std::int64_t next_n = next_ob < nb ? std::min(chunk, ic_n - next_c0) : 0;
+        const float* const next_w = next_n > 0 ? w + next_ob * kBlock * k_n + next_c0 * taps : w;
+        for (std::int64_t i = 0; i < nt; ++i) {
+          if (next_n > 0) prefetch_rows_part(next_w, lanes_of(next_ob), k_n, next_n * taps, i, nt);
+          const PixTile& pt = tiles[static_cast<std::size_t>(i)];
+          run_tile(0, xp.data() + c0 * plane, ob, pt, nc, buf, first ? b : nullptr, add);
+        }
+      });
+    });
+    return;
+  }
+  // w (OC, IC, KH, KW) -> (OC blocks, IC, KH*KW, kBlock), zero lanes past OC.
+  Tensor<float> wbuf = Tensor<float>::empty(Shape{nb * k_n * kBlock});
+  float* wpk = wbuf.data();
+  parallel_items(threads, nb, [&](std::int64_t ob) {
+    transpose_panel(wpk + ob * k_n * kBlock, kBlock, w + ob * kBlock * k_n, k_n, lanes_of(ob), k_n);
+  });
   for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
-    const float* bias = first ? b : nullptr;
     for_padded_images(
         threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane, nc * x_plane,
         [&](float* dst, std::int64_t n, std::int64_t c) {
           pad_plane(dst, x + (n * ic_n + c0 + c) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
         },
         [&](std::int64_t n, const float* xp, std::int64_t item) {
-          alignas(64) float tile[kTileRows * kBlock];
           const std::int64_t ob = item / nt;
-          const PixTile& pt = tiles[static_cast<std::size_t>(item % nt)];
-          run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp,
-                        s.stride_w, static_cast<int>(nc), tap.data(), static_cast<int>(taps),
-                        wpk + (ob * ic_n + c0) * taps * kBlock);
-          const std::int64_t oc0 = ob * kBlock;
-          store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt,
-                     std::min<std::int64_t>(kBlock, oc_n - oc0), bias ? bias + oc0 : nullptr, add);
+          run_tile(n, xp, ob, tiles[static_cast<std::size_t>(item % nt)], nc, wpk + (ob * ic_n + c0) * taps * kBlock,
+                   first ? b : nullptr, add);
         });
   });
 }

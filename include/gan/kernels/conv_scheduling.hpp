@@ -77,6 +77,19 @@ inline void prefetch_part(const float* p, std::int64_t floats, std::int64_t part
   for (std::int64_t l = part * per, end = std::min(lines, l + per); l < end; ++l) __builtin_prefetch(bytes + 64 * l, 0, 2);
 }
 
+// prefetch_part over `rows` rows of `floats` floats each, `stride` floats apart (the next
+// chunk of packed-on-the-fly weights, a slice per tile of the current one).
+inline void prefetch_rows_part(const float* p, std::int64_t rows, std::int64_t stride, std::int64_t floats,
+                               std::int64_t part, std::int64_t parts) {
+  const std::int64_t per_row = (floats * static_cast<std::int64_t>(sizeof(float)) + 63) / 64, lines = rows * per_row;
+  const std::int64_t per = (lines + parts - 1) / parts, first = std::min(lines, part * per);
+  std::int64_t row = first / per_row, line = first % per_row;  // stepped: no division per line
+  for (std::int64_t l = first, end = std::min(lines, first + per); l < end; ++l) {
+    __builtin_prefetch(reinterpret_cast<const char*>(p + row * stride) + 64 * line, 0, 2);
+    if (++line == per_row) line = 0, ++row;
+  }
+}
+
 // Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
 // one thread with its own padded copy when the batch splits evenly over the team, otherwise
 // all images padded first and the (image, item) pairs shared out. Image n's source (what pad
