@@ -1,8 +1,8 @@
 #pragma once
 // How the direct conv kernels (kernels/conv_direct.hpp) share a call out over the OpenMP
 // team: the team's size and this thread's slot in per-thread scratch, static loops inside and
-// outside a parallel region, and the per-image loop that pads each image once and asks for
-// the next one while the tiles run.
+// outside a parallel region, whether one image goes channel block by block, and the per-image
+// loop that pads each image once and asks for the next one while the tiles run.
 
 #include <algorithm>
 #include <cstdint>
@@ -68,6 +68,16 @@ void team_for(bool shared, std::int64_t n, Body&& body) {
   for (std::int64_t i = 0; i < n; ++i) body(i);
 }
 
+// Whether a call goes channel block by block, each thread packing one block's weights (a
+// reduction chunk at a time), or for the weight gradient reducing one block's accumulator, in
+// its own buffer that stays in L2: for one image whose packed weights or accumulator
+// (packed_floats) exceed L2, when the blocks share out evenly over the team. Packed all at
+// once, they are written out to memory and read back; with a batch, that one pack serves every
+// image.
+inline bool pack_per_block(std::int64_t images, std::int64_t packed_floats, std::int64_t blocks, int threads) {
+  return images == 1 && packed_floats > (std::int64_t{1} << 17) && (blocks % threads == 0 || blocks >= 4 * threads);
+}
+
 // Asks for part `part` of `parts` of the cache lines of p[0, floats), into L2: the next
 // image's (or chunk's) input, a slice per tile of the current one.
 inline void prefetch_part(const float* p, std::int64_t floats, std::int64_t part, std::int64_t parts) {
@@ -82,6 +92,7 @@ inline void prefetch_part(const float* p, std::int64_t floats, std::int64_t part
 inline void prefetch_rows_part(const float* p, std::int64_t rows, std::int64_t stride, std::int64_t floats,
                                std::int64_t part, std::int64_t parts) {
   const std::int64_t per_row = (floats * static_cast<std::int64_t>(sizeof(float)) + 63) / 64, lines = rows * per_row;
+  if (lines <= 0) return;
   const std::int64_t per = (lines + parts - 1) / parts, first = std::min(lines, part * per);
   std::int64_t row = first / per_row, line = first % per_row;  // stepped: no division per line
   for (std::int64_t l = first, end = std::min(lines, first + per); l < end; ++l) {

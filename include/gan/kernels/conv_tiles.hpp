@@ -164,15 +164,6 @@ inline std::int64_t reduction_chunk(std::int64_t channels, std::int64_t taps) {
   return (channels + n - 1) / n;  // near-equal chunks
 }
 
-// Whether a call packs its weights a channel block and reduction chunk at a time, each thread
-// into its own buffer that stays in L2, rather than all at once: for one image whose packed
-// weights (packed_floats) exceed L2, when the blocks share out evenly over the team. Packing all
-// of w first writes it out to memory and reads it back; with a batch, that one pack serves
-// every image.
-inline bool pack_per_block(std::int64_t images, std::int64_t packed_floats, std::int64_t blocks, int threads) {
-  return images == 1 && packed_floats > (std::int64_t{1} << 17) && (blocks % threads == 0 || blocks >= 4 * threads);
-}
-
 // pass(c0, nc, add, first) for the reduction chunks [c0, c0 + nc) of `channels`: `add` says
 // whether the pass adds to the output (accumulate, or any chunk after the first), `first`
 // whether it is the first chunk, the one that adds a bias if the caller's rule allows one.

@@ -87,13 +87,68 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // it, so it needs no zeros first (shape 7: 16 MB zeroed, then read back; +10 % / +18 % on
   // 1 / 2 threads, Zen 5, 2 interleaved pairs). Every copy has images when there are enough.
   const bool tiles_write_all = s.n >= copies && oh > 0;
-  Tensor<float> acc = tiles_write_all ? Tensor<float>::empty(Shape{copies * acc_size})
-                                      : Tensor<float>::zeros(Shape{copies * acc_size});
   Tensor<float> bias_sums = db ? Tensor<float>::zeros(Shape{threads * ocp}) : Tensor<float>();  // per thread
   const WgradGeom adding{x_image, by_rows ? wp : plane, wp, dy_image, kBlock, ow, s.stride_h, s.stride_w};
   WgradGeom writing = adding;
   writing.overwrite = tiles_write_all;
-  const std::int64_t x_plane = s.in_h * s.in_w;
+  const std::int64_t x_plane = s.in_h * s.in_w, per_block = tiles / nb, kn = ic_n * kh_n * kw_n;
+  // Tile t: dy rows [r0, r1) of cnt images of xb and dyt, into the accumulator of its block
+  // ob at acc + ob * block_stride (0: the caller's buffer of that one block).
+  auto run_tile = [&](std::int64_t t, float* acc, std::int64_t block_stride, const float* xb, const float* dyt,
+                      const WgradGeom& g, std::int64_t cnt, std::int64_t r0, std::int64_t r1) {
+    const std::int64_t kw0 = (t % pieces) * piece, u = t / pieces;  // u: the tile's (block, group, row)
+    std::int64_t ob, ic0, kh;
+    int gs;
+    if (by_rows) {
+      ob = u / groups, ic0 = (u % groups) / row_groups, kh = (u % row_groups) * rows_per;
+      gs = static_cast<int>(std::min(rows_per, kh_n - kh));
+    } else {
+      ob = u / (groups * kh_n), ic0 = ((u / kh_n) % groups) * group, kh = u % kh_n;
+      gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
+    }
+    float* const dst = acc + ob * block_stride + ((ic0 * kh_n + kh) * kw_n + kw0) * kBlock;
+    wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(dst, by_rows ? kw_n * kBlock : gstride,
+                                                    xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock, g, cnt,
+                                                    r0, r1);
+  };
+  // dw[oc, k] += sum over copies of acc[oc block, k, oc lane] for `per` lanes from oc, with
+  // block_acc the accumulator of oc's block.
+  constexpr int per = kBlock < 16 ? kBlock : 16;  // lanes per unpack_lanes call, within one block
+  auto unpack = [&](std::int64_t oc, const float* block_acc, int n_copies) {
+    unpack_lanes(dw + oc * kn, kn, block_acc + oc % kBlock, acc_size, n_copies, std::min<std::int64_t>(per, oc_n - oc));
+  };
+  auto add_bias_sum = [&](std::int64_t oc) {
+    for (int t = 0; t < threads; ++t) db[oc] += bias_sums.data()[t * ocp + oc];
+  };
+  // One image with an accumulator beyond L2 (shape 7: 16 MB; pack_per_block): each thread
+  // takes whole blocks, reduces a block into its own L2 buffer and adds it to dw from there.
+  // One accumulator for all blocks was written out to memory and read back (shape 7, Zen 5,
+  // 3 interleaved pairs: +10 % / +5 % on 1 / 2 threads).
+  if (pack_per_block(s.n, acc_size, nb, threads) && tiles_write_all) {
+    float* const xb = xbuf.data();
+    float* const dyt = dbuf.data();
+    parallel_items(threads, ic_n, [&](std::int64_t i) {
+      pad_plane(xb + i * plane, x + i * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+    });
+    parallel_items(threads, nb, [&](std::int64_t ob) {
+      const std::int64_t oc0 = ob * kBlock;
+      transpose_panel(dyt + oc0 * pix, kBlock, dy + oc0 * pix, pix, std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
+                      db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
+    });
+    Tensor<float> block_accs = Tensor<float>::empty(Shape{threads, ic_n * gstride});
+    parallel_items(threads, nb, [&](std::int64_t ob) {
+      float* const block_acc = block_accs.data() + team_slot(threads) * ic_n * gstride;
+      for (std::int64_t r0 = 0; r0 < oh; r0 += band)
+        for (std::int64_t t = ob * per_block; t < (ob + 1) * per_block; ++t)
+          run_tile(t, block_acc, 0, xb, dyt, r0 == 0 ? writing : adding, 1, r0, std::min(oh, r0 + band));
+      for (std::int64_t oc = ob * kBlock; oc < std::min(oc_n, (ob + 1) * kBlock); oc += per) unpack(oc, block_acc, 1);
+    });
+    if (db)
+      for (std::int64_t oc = 0; oc < oc_n; ++oc) add_bias_sum(oc);
+    return;
+  }
+  Tensor<float> acc = tiles_write_all ? Tensor<float>::empty(Shape{copies * acc_size})
+                                      : Tensor<float>::zeros(Shape{copies * acc_size});
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
@@ -127,20 +182,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
             prefetch_part(x + next * ic_n * x_plane, next_cnt * ic_n * x_plane, t, tiles);
             prefetch_part(dy + next * oc_n * pix, next_cnt * oc_n * pix, t, tiles);
           }
-          const std::int64_t kw0 = (t % pieces) * piece, u = t / pieces;  // u: the tile's (block, group, row)
-          std::int64_t ob, ic0, kh;
-          int gs;
-          if (by_rows) {
-            ob = u / groups, ic0 = (u % groups) / row_groups, kh = (u % row_groups) * rows_per;
-            gs = static_cast<int>(std::min(rows_per, kh_n - kh));
-          } else {
-            ob = u / (groups * kh_n), ic0 = ((u / kh_n) % groups) * group, kh = u % kh_n;
-            gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
-          }
-          wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(ac + (((ob * ic_n + ic0) * kh_n + kh) * kw_n + kw0) * kBlock,
-                                                          by_rows ? kw_n * kBlock : gstride,
-                                                          xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock,
-                                                          n0 == n_lo && r0 == 0 ? writing : adding, cnt, r0, r1);
+          run_tile(t, ac, ic_n * gstride, xb, dyt, n0 == n_lo && r0 == 0 ? writing : adding, cnt, r0, r1);
         });
       }
     }
@@ -149,17 +191,10 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
 #pragma omp barrier
     }
 #endif
-    // dw[oc, k] += sum over copies of acc[oc block, k, oc lane]
-    constexpr int per = kBlock < 16 ? kBlock : 16;  // lanes per unpack_lanes call, within one block
     team_for(true, (oc_n + per - 1) / per, [&](std::int64_t i) {
-      const std::int64_t oc = i * per, kn = ic_n * kh_n * kw_n, lanes = std::min<std::int64_t>(per, oc_n - oc);
-      const float* a = acc.data() + (oc / kBlock) * ic_n * gstride + oc % kBlock;
-      unpack_lanes(dw + oc * kn, kn, a, acc_size, copies, lanes);
+      unpack(i * per, acc.data() + (i * per / kBlock) * ic_n * gstride, copies);
     });
-    if (db)
-      team_for(true, oc_n, [&](std::int64_t oc) {
-        for (int t = 0; t < threads; ++t) db[oc] += bias_sums.data()[t * ocp + oc];
-      });
+    if (db) team_for(true, oc_n, add_bias_sum);
   }
 }
 
