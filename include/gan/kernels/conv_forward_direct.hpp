@@ -194,6 +194,13 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   parallel_items(threads, nb, [&](std::int64_t ob) {
     transpose_panel(wpk + ob * k_n * kBlock, kBlock, w + ob * kBlock * k_n, k_n, lanes_of(ob), k_n);
   });
+  // An image beyond L2 (> 512 KB padded) whose every block's packed weights fit in L2 (<= 512
+  // KB) goes tile by tile, the blocks of a tile reading the same input rows, which then come
+  // from L1; block by block, it streamed from L3 once per block (shape 6, 64 planes of 130x130,
+  // 2 threads: 325 -> 374 GFLOP/s in a standalone loop). Smaller images stay in L2 and larger
+  // weights (shape 8: 8 MB) are reused over the image block by block.
+  constexpr std::int64_t kL2Floats = std::int64_t{1} << 17;
+  const bool tile_major = nb * chunk * taps * kBlock <= kL2Floats && chunk * plane > kL2Floats;
   for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
     for_padded_images(
         threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane, nc * x_plane,
@@ -201,8 +208,8 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
           pad_plane(dst, x + (n * ic_n + c0 + c) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
         },
         [&](std::int64_t n, const float* xp, std::int64_t item) {
-          const std::int64_t ob = item / nt;
-          run_tile(n, xp, ob, tiles[static_cast<std::size_t>(item % nt)], nc, wpk + (ob * ic_n + c0) * taps * kBlock,
+          const std::int64_t ob = tile_major ? item % nb : item / nt, tile = tile_major ? item / nb : item % nt;
+          run_tile(n, xp, ob, tiles[static_cast<std::size_t>(tile)], nc, wpk + (ob * ic_n + c0) * taps * kBlock,
                    first ? b : nullptr, add);
         });
   });
