@@ -105,16 +105,16 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   // Packed weights, per phase: (IC blocks, OC, taps of the phase, kBlock); phase ph starts after
   // the earlier phases' taps (its tap_off).
   auto taps_of = [&](std::size_t ph) { return plan.phases[ph].th * plan.phases[ph].tw; };
+  auto lanes_of = [&](std::int64_t ib) { return std::min<std::int64_t>(kBlock, ic_n - ib * kBlock); };
   const std::int64_t all_taps = static_cast<std::int64_t>(plan.tap.size()), w_size = nb * oc_n * all_taps * kBlock;
   // w[oc, block ib] transposed to (tap, kBlock) once, then each tap's vector copied to its
   // phase, at dst(ph). Reading w in place would take one cache line per lane.
   auto pack = [&](std::int64_t oc, std::int64_t ib, auto&& dst) {
-    const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
     std::vector<float> by_tap;  // only for kernels above 12x12 taps
     alignas(64) float small[144 * kBlock];
     float* tmp = small;
     if (kk > 144) by_tap.resize(static_cast<std::size_t>(kk * kBlock)), tmp = by_tap.data();
-    transpose_panel(tmp, kBlock, w + (oc * ic_n + ib * kBlock) * kk, kk, lanes, kk);
+    transpose_panel(tmp, kBlock, w + (oc * ic_n + ib * kBlock) * kk, kk, lanes_of(ib), kk);
     for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) {
       const Phase& p = plan.phases[ph];
       float* const out = dst(ph);
@@ -159,7 +159,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
     const std::int64_t ic0 = it.block * kBlock;
     float* const dst = dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col;
-    const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ic0);
+    const std::int64_t lanes = lanes_of(it.block);
     if (x_plane >= kPrefetchPlane) prefetch_tile(dst, x_plane, sh * wd, sw, t, lanes);
     const float* src = dyp + (t.row + plan.top) * wdp + t.col + plan.left;
     auto reduce = [&](float* out, std::size_t phase) {
@@ -191,28 +191,26 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * per_oc});
     parallel_items(threads, nb, [&](std::int64_t ib) {
       float* const buf = bufs.data() + team_slot(threads) * chunk * per_oc;
-      const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
       for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
         auto at = [&](std::size_t ph, std::int64_t c) {
           return buf + (nc * plan.phases[ph].tap_off + c * taps_of(ph)) * kBlock;
         };
         for (std::int64_t oc = c0; oc < c0 + nc; ++oc) {
           const std::int64_t ahead = oc + 4;
-          if (ahead < oc_n) prefetch_part(w + (ahead * ic_n + ib * kBlock) * kk, lanes * kk, 0, 1);
+          if (ahead < oc_n) prefetch_part(w + (ahead * ic_n + ib * kBlock) * kk, lanes_of(ib) * kk, 0, 1);
           pack(oc, ib, [&](std::size_t ph) { return at(ph, oc - c0); });
         }
         const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
-        // The next part of w: this block's next chunk, or the next block's first; item j of the
-        // block's `mine` asks for its share.
-        const std::int64_t next_ib = c0 + nc < oc_n ? ib : ib + 1, next_c0 = c0 + nc < oc_n ? c0 + nc : 0;
-        const std::int64_t next_n = next_ib < nb ? std::min(chunk, oc_n - next_c0) : 0;
+        // Item j of the block's `mine` asks for its share of the next part of w.
+        const NextPart next = next_part(ib, c0, nc, chunk, oc_n, nb);
         const std::int64_t mine = static_cast<std::int64_t>(items.size()) / nb;
-        const float* const next_w = next_n > 0 ? w + (next_c0 * ic_n + next_ib * kBlock) * kk : w;
-        const std::int64_t next_lanes = next_n > 0 ? std::min<std::int64_t>(kBlock, ic_n - next_ib * kBlock) : 0;
         std::int64_t j = 0;
         for (const Item& it : items) {
           if (it.block != ib) continue;
-          prefetch_rows_part(next_w, next_n, ic_n * kk, next_lanes * kk, j++, mine);
+          if (next.channels > 0)
+            prefetch_rows_part(w + (next.c0 * ic_n + next.block * kBlock) * kk, next.channels, ic_n * kk,
+                               lanes_of(next.block) * kk, j, mine);
+          ++j;
           run_item(0, dyp.data() + c0 * plane, it, nc, b, add, [&](std::size_t ph) { return at(ph, 0); });
         }
       });
@@ -228,8 +226,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   // took the path above: +21 % / +9 % on 1 / 2 threads, Zen 5, 2 interleaved pairs).
   parallel_items(threads, nb * oc_n, [&](std::int64_t item) {
     const std::int64_t oc = item / nb, ib = item % nb;
-    const std::int64_t lanes = std::min<std::int64_t>(kBlock, ic_n - ib * kBlock);
-    if (item + 1 < nb * oc_n) prefetch_part(w + (oc * ic_n + ib * kBlock + lanes) * kk, kBlock * kk, 0, 1);
+    if (item + 1 < nb * oc_n) prefetch_part(w + (oc * ic_n + ib * kBlock + lanes_of(ib)) * kk, kBlock * kk, 0, 1);
     pack(oc, ib, [&](std::size_t ph) { return packed(ph, ib, oc); });
   });
   // With packed weights that fit in L2 next to a band of dy (<= 512 KB), go row band by row

@@ -175,12 +175,11 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
       float* const buf = bufs.data() + team_slot(threads) * chunk * taps * kBlock;
       for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
         transpose_panel(buf, kBlock, w + ob * kBlock * k_n + c0 * taps, k_n, lanes_of(ob), nc * taps);
-        // The next part of w: this block's next chunk, or the next block's first.
-        const std::int64_t next_ob = c0 + nc < ic_n ? ob : ob + 1, next_c0 = c0 + nc < ic_n ? c0 + nc : 0;
-        const std::int64_t next_n = next_ob < nb ? std::min(chunk, ic_n - next_c0) : 0;
-        const float* const next_w = next_n > 0 ? w + next_ob * kBlock * k_n + next_c0 * taps : w;
+        const NextPart next = next_part(ob, c0, nc, chunk, ic_n, nb);
         for (std::int64_t i = 0; i < nt; ++i) {
-          if (next_n > 0) prefetch_rows_part(next_w, lanes_of(next_ob), k_n, next_n * taps, i, nt);
+          if (next.channels > 0)
+            prefetch_rows_part(w + next.block * kBlock * k_n + next.c0 * taps, lanes_of(next.block), k_n,
+                               next.channels * taps, i, nt);
           const PixTile& pt = tiles[static_cast<std::size_t>(i)];
           run_tile(0, xp.data() + c0 * plane, ob, pt, nc, buf, first ? b : nullptr, add);
         }

@@ -87,6 +87,19 @@ inline void prefetch_part(const float* p, std::int64_t floats, std::int64_t part
   for (std::int64_t l = part * per, end = std::min(lines, l + per); l < end; ++l) __builtin_prefetch(bytes + 64 * l, 0, 2);
 }
 
+// The part of w a block-by-block call (pack_per_block) packs after chunk [c0, c0 + nc) of
+// `block`: the block's next chunk, or the next block's first; no channels after the last.
+struct NextPart {
+  std::int64_t block, c0, channels;
+};
+inline NextPart next_part(std::int64_t block, std::int64_t c0, std::int64_t nc, std::int64_t chunk,
+                          std::int64_t channels, std::int64_t blocks) {
+  const bool same_block = c0 + nc < channels;
+  NextPart next{same_block ? block : block + 1, same_block ? c0 + nc : 0, 0};
+  if (next.block < blocks) next.channels = std::min(chunk, channels - next.c0);
+  return next;
+}
+
 // prefetch_part over `rows` rows of `floats` floats each, `stride` floats apart (the next
 // chunk of packed-on-the-fly weights, a slice per tile of the current one).
 inline void prefetch_rows_part(const float* p, std::int64_t rows, std::int64_t stride, std::int64_t floats,
