@@ -55,7 +55,7 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(1, 40, 6, 7, 600, 3, 1, 1),          // one image, 600 x 9 taps: data gradient per block and chunk
       make_shape(1, 600, 6, 7, 40, 3, 1, 1),          // and the forward, in chunks
       make_shape(1, 40, 60, 60, 40, 3, 1, 1),         // an image beyond L2: the forward tile by tile
-      make_shape(1, 300, 4, 5, 36, 5, 3, 2, 1, 1, true),  // and over 9 stride phases of 1 to 4 taps
+      make_shape(1, 300, 4, 5, 36, 5, 3, 2, 1, 1, true),  // per block, too: 9 phases of 1 to 4 taps
   };
 }
 
