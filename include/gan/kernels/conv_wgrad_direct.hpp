@@ -120,6 +120,20 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   auto add_bias_sum = [&](std::int64_t oc) {
     for (int t = 0; t < threads; ++t) db[oc] += bias_sums.data()[t * ocp + oc];
   };
+  // Item i of a chunk from image n0: input plane i (image i / ic_n) padded into xb.
+  auto pad_x = [&](float* xb, std::int64_t n0, std::int64_t i) {
+    pad_plane(xb + i * plane, x + (n0 * ic_n + i) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
+  };
+  // dy^T: (OC blocks, pixels, kBlock) per image, item i of a chunk one block of one image. A
+  // block's pixels are then one contiguous run that stays in L1 over its tiles; as (pixels,
+  // OC padded) rows, a pixel's vectors were ocp floats apart (shape 7: 4 KB, every load on the
+  // same L1 set).
+  auto transpose_dy = [&](float* dyt, std::int64_t n0, std::int64_t i) {
+    const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
+    transpose_panel(dyt + n * dy_image + oc0 * pix, kBlock, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
+                    std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
+                    db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
+  };
   // One image with an accumulator beyond L2 (shape 7: 16 MB; pack_per_block): each thread
   // takes whole blocks, reduces a block into its own L2 buffer and adds it to dw from there.
   // One accumulator for all blocks was written out to memory and read back (shape 7, Zen 5,
@@ -127,14 +141,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   if (pack_per_block(s.n, acc_size, nb, threads) && tiles_write_all) {
     float* const xb = xbuf.data();
     float* const dyt = dbuf.data();
-    parallel_items(threads, ic_n, [&](std::int64_t i) {
-      pad_plane(xb + i * plane, x + i * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
-    });
-    parallel_items(threads, nb, [&](std::int64_t ob) {
-      const std::int64_t oc0 = ob * kBlock;
-      transpose_panel(dyt + oc0 * pix, kBlock, dy + oc0 * pix, pix, std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
-                      db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
-    });
+    parallel_items(threads, ic_n, [&](std::int64_t i) { pad_x(xb, 0, i); });
+    parallel_items(threads, nb, [&](std::int64_t i) { transpose_dy(dyt, 0, i); });
     Tensor<float> block_accs = Tensor<float>::empty(Shape{threads, ic_n * gstride});
     parallel_items(threads, nb, [&](std::int64_t ob) {
       float* const block_acc = block_accs.data() + team_slot(threads) * ic_n * gstride;
@@ -161,18 +169,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     float* const ac = acc.data() + me * acc_size;
     for (std::int64_t n0 = n_lo; n0 < n_hi; n0 += chunk) {
       const std::int64_t cnt = std::min(chunk, n_hi - n0);
-      team_for(shared, cnt * ic_n, [&](std::int64_t i) {
-        pad_plane(xb + i * plane, x + (n0 * ic_n + i) * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
-      });
-      // dy^T: (OC blocks, pixels, kBlock) per image. A block's pixels are then one contiguous run
-      // that stays in L1 over its tiles; as (pixels, OC padded) rows, a pixel's vectors were
-      // ocp floats apart (shape 7: 4 KB, every load on the same L1 set).
-      team_for(shared, cnt * nb, [&](std::int64_t i) {
-        const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
-        transpose_panel(dyt + n * dy_image + oc0 * pix, kBlock, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
-                        std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
-                        db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
-      });
+      team_for(shared, cnt * ic_n, [&](std::int64_t i) { pad_x(xb, n0, i); });
+      team_for(shared, cnt * nb, [&](std::int64_t i) { transpose_dy(dyt, n0, i); });
       // The next chunk's input and dy, a slice per tile (see for_padded_images).
       const std::int64_t next = n0 + cnt, next_cnt = std::min(chunk, n_hi - next);
       for (std::int64_t r0 = 0; r0 < oh; r0 += band) {
