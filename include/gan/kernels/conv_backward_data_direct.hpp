@@ -148,11 +148,11 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
       for (std::size_t t = first; t < tiles.size(); ++t)
         items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ib), static_cast<std::int64_t>(t)});
   }
-  // One item of image n: its tile reduced over the nc channels of dyp (a padded chunk of dy),
-  // with weights(ph) the item's block of phase ph packed from the chunk's first channel, then
-  // stored (+ b, or added to dx).
-  auto run_item = [&](std::int64_t n, const float* dyp, const Item& it, std::int64_t nc, const float* b, bool add,
-                      auto&& weights) {
+  // One item of image n: its tile reduced over the nc channels of dyp (a padded chunk of dy:
+  // planes `chan` floats apart, from padded row row0), with weights(ph) the item's block of
+  // phase ph packed from the chunk's first channel, then stored (+ b, or added to dx).
+  auto run_item = [&](std::int64_t n, const float* dyp, std::int64_t chan, std::int64_t row0, const Item& it,
+                      std::int64_t nc, const float* b, bool add, auto&& weights) {
     alignas(64) float tile[kTileRows * kBlock];
     const std::size_t ph = static_cast<std::size_t>(it.phase);
     const Phase& p = plan.phases[ph];
@@ -161,9 +161,9 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     float* const dst = dx + (n * ic_n + ic0) * x_plane + (p.rh + sh * t.row) * wd + p.rw + sw * t.col;
     const std::int64_t lanes = lanes_of(it.block);
     if (x_plane >= kPrefetchPlane) prefetch_tile(dst, x_plane, sh * wd, sw, t, lanes);
-    const float* src = dyp + (t.row + plan.top) * wdp + t.col + plan.left;
+    const float* src = dyp + (t.row + plan.top - row0) * wdp + t.col + plan.left;
     auto reduce = [&](float* out, std::size_t phase) {
-      run_conv_tile(out, src, t, plane, wdp, 1, static_cast<int>(nc), plan.tap.data() + plan.phases[phase].tap_off,
+      run_conv_tile(out, src, t, chan, wdp, 1, static_cast<int>(nc), plan.tap.data() + plan.phases[phase].tap_off,
                     static_cast<int>(taps_of(phase)), weights(phase));
     };
     reduce(tile, ph);
@@ -211,7 +211,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
             prefetch_rows_part(w + (next.c0 * ic_n + next.block * kBlock) * kk, next.channels, ic_n * kk,
                                lanes_of(next.block) * kk, j, mine);
           ++j;
-          run_item(0, dyp.data() + c0 * plane, it, nc, b, add, [&](std::size_t ph) { return at(ph, 0); });
+          run_item(0, dyp.data() + c0 * plane, plane, 0, it, nc, b, add, [&](std::size_t ph) { return at(ph, 0); });
         }
       });
     });
@@ -234,13 +234,50 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   // which then come from L2; phase by phase, a large dy (shape 6: 128 planes of 66x66) streams
   // from L3 once per phase and block, over as many streams as planes (2 threads: 200 -> 280
   // GFLOP/s). Larger weights (shape 8: 8 MB) stay phase by phase, each phase's block reused.
-  if (w_size <= (std::int64_t{1} << 17))
+  const bool by_rows = w_size <= (std::int64_t{1} << 17);
+  if (by_rows)
     std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
       return tiles[static_cast<std::size_t>(a.tile)].row < tiles[static_cast<std::size_t>(b.tile)].row;
     });
   std::int64_t most_taps = 1;
   for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
   const std::int64_t chunk = reduction_chunk(oc_n, most_taps);
+  // One image whose items go row band by row band: each thread pads the rows of dy that its
+  // own items read into its own buffer, and reads them back from its own caches. Padded a
+  // channel per item across the team, half of each thread's rows came from the other core
+  // (shape 6, 2 threads: +10 %; 1 thread unchanged). Padded a few rows at a time just before the
+  // items, one call per channel and band, it ran 7 % slower on 1 thread.
+  if (s.n == 1 && by_rows) {
+    std::int64_t low = 0, high = 0;  // padded rows a tile's reduction reads, from its first row
+    for (const Phase& p : plan.phases) low = std::min(low, p.dh - p.th + 1), high = std::max(high, p.dh);
+    auto first_row = [&](const Item& it) { return tiles[static_cast<std::size_t>(it.tile)].row + plan.top + low; };
+    auto end_row = [&](const Item& it) {
+      const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
+      const std::int64_t last = t.wrap ? t.row + (t.col + t.cols - 1) / t.wrap : t.row + t.rows - 1;
+      return std::min(plan.height, last + plan.top + high + 1);  // a phase with fewer rows may not reach `high`
+    };
+    const std::int64_t n_items = static_cast<std::int64_t>(items.size());
+    Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * plane});
+    for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+      const float* b = first && !accumulate ? bias : nullptr;
+      parallel_items(threads, threads, [&](std::int64_t part) {
+        const std::int64_t i0 = n_items * part / threads, i1 = n_items * (part + 1) / threads;
+        if (i0 == i1) return;
+        const std::int64_t lo = first_row(items[static_cast<std::size_t>(i0)]);  // items go down the rows
+        std::int64_t hi = lo;
+        for (std::int64_t i = i0; i < i1; ++i) hi = std::max(hi, end_row(items[static_cast<std::size_t>(i)]));
+        float* const buf = bufs.data() + team_slot(threads) * chunk * plane;
+        const std::int64_t chan = (hi - lo) * wdp;
+        for (std::int64_t c = 0; c < nc; ++c)
+          strided_plane(buf + c * chan, dy + (c0 + c) * y_plane, oh, ow, hi - lo, wdp, 1, 1, plan.top - lo, plan.left);
+        for (std::int64_t i = i0; i < i1; ++i) {
+          const Item& it = items[static_cast<std::size_t>(i)];
+          run_item(0, buf, chan, lo, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });
+        }
+      });
+    });
+    return;
+  }
   for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
     const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
     for_padded_images(
@@ -250,7 +287,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
         },
         [&](std::int64_t n, const float* dyp, std::int64_t i) {
           const Item& it = items[static_cast<std::size_t>(i)];
-          run_item(n, dyp, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });
+          run_item(n, dyp, plane, 0, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });
         });
   });
 }
