@@ -242,39 +242,31 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   std::int64_t most_taps = 1;
   for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
   const std::int64_t chunk = reduction_chunk(oc_n, most_taps);
-  // One image whose items go row band by row band: each thread pads the rows of dy that its
-  // own items read into its own buffer, and reads them back from its own caches. Padded a
-  // channel per item across the team, half of each thread's rows came from the other core
-  // (shape 6, 2 threads: +10 %; 1 thread unchanged). Padded a few rows at a time just before the
-  // items, one call per channel and band, it ran 7 % slower on 1 thread.
+  // One image whose items go row band by row band: each thread pads the rows its own items
+  // read (for_own_rows). Padded a few rows at a time just before the items, one call per
+  // channel and band, it ran 7 % slower on 1 thread.
   if (s.n == 1 && by_rows) {
     std::int64_t low = 0, high = 0;  // padded rows a tile's reduction reads, from its first row
     for (const Phase& p : plan.phases) low = std::min(low, p.dh - p.th + 1), high = std::max(high, p.dh);
-    auto first_row = [&](const Item& it) { return tiles[static_cast<std::size_t>(it.tile)].row + plan.top + low; };
-    auto end_row = [&](const Item& it) {
-      const PixTile& t = tiles[static_cast<std::size_t>(it.tile)];
+    auto rows_of = [&](std::int64_t i) {
+      const PixTile& t = tiles[static_cast<std::size_t>(items[static_cast<std::size_t>(i)].tile)];
       const std::int64_t last = t.wrap ? t.row + (t.col + t.cols - 1) / t.wrap : t.row + t.rows - 1;
-      return std::min(plan.height, last + plan.top + high + 1);  // a phase with fewer rows may not reach `high`
+      // a phase with fewer rows may not reach `high`
+      return std::make_pair(t.row + plan.top + low, std::min(plan.height, last + plan.top + high + 1));
     };
-    const std::int64_t n_items = static_cast<std::int64_t>(items.size());
-    Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * plane});
     for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
       const float* b = first && !accumulate ? bias : nullptr;
-      parallel_items(threads, threads, [&](std::int64_t part) {
-        const std::int64_t i0 = n_items * part / threads, i1 = n_items * (part + 1) / threads;
-        if (i0 == i1) return;
-        const std::int64_t lo = first_row(items[static_cast<std::size_t>(i0)]);  // items go down the rows
-        std::int64_t hi = lo;
-        for (std::int64_t i = i0; i < i1; ++i) hi = std::max(hi, end_row(items[static_cast<std::size_t>(i)]));
-        float* const buf = bufs.data() + team_slot(threads) * chunk * plane;
-        const std::int64_t chan = (hi - lo) * wdp;
-        for (std::int64_t c = 0; c < nc; ++c)
-          strided_plane(buf + c * chan, dy + (c0 + c) * y_plane, oh, ow, hi - lo, wdp, 1, 1, plan.top - lo, plan.left);
-        for (std::int64_t i = i0; i < i1; ++i) {
-          const Item& it = items[static_cast<std::size_t>(i)];
-          run_item(0, buf, chan, lo, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });
-        }
-      });
+      for_own_rows(
+          threads, static_cast<std::int64_t>(items.size()), nc, plan.height, wdp, rows_of,
+          [&](float* buf, std::int64_t chan, std::int64_t lo, std::int64_t hi) {
+            for (std::int64_t c = 0; c < nc; ++c)
+              strided_plane(buf + c * chan, dy + (c0 + c) * y_plane, oh, ow, hi - lo, wdp, 1, 1, plan.top - lo,
+                            plan.left);
+          },
+          [&](std::int64_t i, const float* buf, std::int64_t chan, std::int64_t lo) {
+            const Item& it = items[static_cast<std::size_t>(i)];
+            run_item(0, buf, chan, lo, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });
+          });
     });
     return;
   }

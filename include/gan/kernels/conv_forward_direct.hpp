@@ -149,13 +149,14 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow, x_plane = s.in_h * s.in_w;
   const std::int64_t chunk = reduction_chunk(ic_n, taps);
   auto lanes_of = [&](std::int64_t ob) { return std::min<std::int64_t>(kBlock, oc_n - ob * kBlock); };
-  // Tile pt of block ob over the nc channels of the padded image xp, with the block's packed
-  // weights wb (nc, taps, kBlock); stored (+ bias, or added to y).
-  auto run_tile = [&](std::int64_t n, const float* xp, std::int64_t ob, const PixTile& pt, std::int64_t nc,
-                      const float* wb, const float* bias, bool add) {
+  // Tile pt of block ob over the nc channels of the padded image xp (planes chan floats apart,
+  // from padded row row0), with the block's packed weights wb (nc, taps, kBlock); stored (+
+  // bias, or added to y).
+  auto run_tile = [&](std::int64_t n, const float* xp, std::int64_t chan, std::int64_t row0, std::int64_t ob,
+                      const PixTile& pt, std::int64_t nc, const float* wb, const float* bias, bool add) {
     alignas(64) float tile[kTileRows * kBlock];
-    run_conv_tile(tile, xp + pt.row * s.stride_h * wp + pt.col * s.stride_w, pt, plane, s.stride_h * wp, s.stride_w,
-                  static_cast<int>(nc), tap.data(), static_cast<int>(taps), wb);
+    run_conv_tile(tile, xp + (pt.row * s.stride_h - row0) * wp + pt.col * s.stride_w, pt, chan, s.stride_h * wp,
+                  s.stride_w, static_cast<int>(nc), tap.data(), static_cast<int>(taps), wb);
     const std::int64_t oc0 = ob * kBlock;
     store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt, lanes_of(ob),
                bias ? bias + oc0 : nullptr, add);
@@ -181,7 +182,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
             prefetch_rows_part(w + next.block * kBlock * k_n + next.c0 * taps, lanes_of(next.block), k_n,
                                next.channels * taps, i, nt);
           const PixTile& pt = tiles[static_cast<std::size_t>(i)];
-          run_tile(0, xp.data() + c0 * plane, ob, pt, nc, buf, first ? b : nullptr, add);
+          run_tile(0, xp.data() + c0 * plane, plane, 0, ob, pt, nc, buf, first ? b : nullptr, add);
         }
       });
     });
@@ -200,6 +201,29 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   // weights (shape 8: 8 MB) are reused over the image block by block.
   constexpr std::int64_t kL2Floats = std::int64_t{1} << 17;
   const bool tile_major = nb * chunk * taps * kBlock <= kL2Floats && chunk * plane > kL2Floats;
+  // One such image: each thread pads the rows its own tiles read (for_own_rows).
+  if (s.n == 1 && tile_major) {
+    auto rows_of = [&](std::int64_t item) {
+      const PixTile& pt = tiles[static_cast<std::size_t>(item / nb)];
+      const std::int64_t last = pt.wrap ? pt.row + (pt.col + pt.cols - 1) / pt.wrap : pt.row + pt.rows - 1;
+      return std::make_pair(pt.row * s.stride_h, last * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1);
+    };
+    for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
+      for_own_rows(
+          threads, nb * nt, nc, hp, wp, rows_of,
+          [&](float* buf, std::int64_t chan, std::int64_t lo, std::int64_t hi) {
+            for (std::int64_t c = 0; c < nc; ++c)
+              strided_plane(buf + c * chan, x + (c0 + c) * x_plane, s.in_h, s.in_w, hi - lo, wp, 1, 1, s.pad_h - lo,
+                            s.pad_w);
+          },
+          [&](std::int64_t item, const float* buf, std::int64_t chan, std::int64_t lo) {
+            const std::int64_t ob = item % nb;
+            run_tile(0, buf, chan, lo, ob, tiles[static_cast<std::size_t>(item / nb)], nc,
+                     wpk + (ob * ic_n + c0) * taps * kBlock, first ? b : nullptr, add);
+          });
+    });
+    return;
+  }
   for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
     for_padded_images(
         threads, s.n, nc, plane, nb * nt, x + c0 * x_plane, ic_n * x_plane, nc * x_plane,
@@ -208,8 +232,8 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
         },
         [&](std::int64_t n, const float* xp, std::int64_t item) {
           const std::int64_t ob = tile_major ? item % nb : item / nt, tile = tile_major ? item / nb : item % nt;
-          run_tile(n, xp, ob, tiles[static_cast<std::size_t>(tile)], nc, wpk + (ob * ic_n + c0) * taps * kBlock,
-                   first ? b : nullptr, add);
+          run_tile(n, xp, plane, 0, ob, tiles[static_cast<std::size_t>(tile)], nc,
+                   wpk + (ob * ic_n + c0) * taps * kBlock, first ? b : nullptr, add);
         });
   });
 }

@@ -114,6 +114,32 @@ inline void prefetch_rows_part(const float* p, std::int64_t rows, std::int64_t s
   }
 }
 
+// Runs body(i, buf, chan, row0) for items i in [0, n) of one image that go down its rows,
+// statically split over the team: each thread pads the rows its own items read (rows_of(i):
+// the item's [first, end) rows of the padded plane) into its own buffer, with pad(buf, chan,
+// lo, hi) for rows [lo, hi), planes chan = (hi - lo) * width floats apart, then runs its items,
+// which read them back from its own caches. Padded a plane per item across the team, half of
+// each thread's rows came from the other core (shape 6 on 2 threads, Zen 5, interleaved pairs:
+// data gradient +8-12 %, forward +3.5 %; 1 thread unchanged).
+template <class RowsOf, class Pad, class Body>
+void for_own_rows(int threads, std::int64_t n, std::int64_t channels, std::int64_t height, std::int64_t width,
+                  RowsOf&& rows_of, Pad&& pad, Body&& body) {
+  Tensor<float> bufs = Tensor<float>::empty(Shape{threads, channels * height * width});
+  parallel_items(threads, threads, [&](std::int64_t part) {
+    const std::int64_t i0 = n * part / threads, i1 = n * (part + 1) / threads;
+    if (i0 == i1) return;
+    std::int64_t lo = height, hi = 0;
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::pair<std::int64_t, std::int64_t> r = rows_of(i);
+      lo = std::min(lo, r.first), hi = std::max(hi, r.second);
+    }
+    float* const buf = bufs.data() + team_slot(threads) * channels * height * width;
+    const std::int64_t chan = (hi - lo) * width;
+    pad(buf, chan, lo, hi);
+    for (std::int64_t i = i0; i < i1; ++i) body(i, buf, chan, lo);
+  });
+}
+
 // Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
 // one thread with its own padded copy when the batch splits evenly over the team, otherwise
 // all images padded first and the (image, item) pairs shared out. Image n's source (what pad
