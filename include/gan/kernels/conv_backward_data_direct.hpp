@@ -251,7 +251,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     auto rows_of = [&](std::int64_t i) {
       const PixTile& t = tiles[static_cast<std::size_t>(items[static_cast<std::size_t>(i)].tile)];
       const std::int64_t last = t.wrap ? t.row + (t.col + t.cols - 1) / t.wrap : t.row + t.rows - 1;
-      // a phase with fewer rows may not reach `high`
+      // high is the largest dh; a phase with a smaller dh may have a row more: its last + high is past the plane
       return std::make_pair(t.row + plan.top + low, std::min(plan.height, last + plan.top + high + 1));
     };
     for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
