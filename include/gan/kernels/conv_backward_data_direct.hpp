@@ -250,9 +250,8 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     for (const Phase& p : plan.phases) low = std::min(low, p.dh - p.th + 1), high = std::max(high, p.dh);
     auto rows_of = [&](std::int64_t i) {
       const PixTile& t = tiles[static_cast<std::size_t>(items[static_cast<std::size_t>(i)].tile)];
-      const std::int64_t last = t.wrap ? t.row + (t.col + t.cols - 1) / t.wrap : t.row + t.rows - 1;
       // high is the largest dh; a phase with a smaller dh may have a row more: its last + high is past the plane
-      return std::make_pair(t.row + plan.top + low, std::min(plan.height, last + plan.top + high + 1));
+      return std::make_pair(t.row + plan.top + low, std::min(plan.height, last_row(t) + plan.top + high + 1));
     };
     for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
       const float* b = first && !accumulate ? bias : nullptr;

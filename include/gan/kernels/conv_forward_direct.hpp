@@ -205,8 +205,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   if (s.n == 1 && tile_major) {
     auto rows_of = [&](std::int64_t item) {
       const PixTile& pt = tiles[static_cast<std::size_t>(item / nb)];
-      const std::int64_t last = pt.wrap ? pt.row + (pt.col + pt.cols - 1) / pt.wrap : pt.row + pt.rows - 1;
-      return std::make_pair(pt.row * s.stride_h, last * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1);
+      return std::make_pair(pt.row * s.stride_h, last_row(pt) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1);
     };
     for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
       for_own_rows(

@@ -22,6 +22,11 @@ struct PixTile {
   std::int64_t wrap = 0;
 };
 
+// The last grid row a tile covers (a run that wraps ends rows below its first).
+inline std::int64_t last_row(const PixTile& t) {
+  return t.wrap ? t.row + (t.col + t.cols - 1) / t.wrap : t.row + t.rows - 1;
+}
+
 // Covers an (h, w) grid with tiles of at most kMaxPix pixels: two rows at a time when a row
 // is short (DCGAN's 7-wide planes), otherwise near-equal pieces of one row; or near-equal runs
 // that wrap at the row ends when those need a tenth fewer tiles. With AVX2's 6-pixel tiles a
