@@ -256,12 +256,8 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
       const float* b = first && !accumulate ? bias : nullptr;
       for_own_rows(
-          threads, static_cast<std::int64_t>(items.size()), nc, plan.height, wdp, rows_of,
-          [&](float* buf, std::int64_t chan, std::int64_t lo, std::int64_t hi) {
-            for (std::int64_t c = 0; c < nc; ++c)
-              strided_plane(buf + c * chan, dy + (c0 + c) * y_plane, oh, ow, hi - lo, wdp, 1, 1, plan.top - lo,
-                            plan.left);
-          },
+          threads, static_cast<std::int64_t>(items.size()), dy + c0 * y_plane, nc, y_plane, oh, ow, plan.height, wdp,
+          plan.top, plan.left, rows_of,
           [&](std::int64_t i, const float* buf, std::int64_t chan, std::int64_t lo) {
             const Item& it = items[static_cast<std::size_t>(i)];
             run_item(0, buf, chan, lo, it, nc, b, add, [&](std::size_t ph) { return packed(ph, it.block, c0); });

@@ -209,12 +209,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
     };
     for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
       for_own_rows(
-          threads, nb * nt, nc, hp, wp, rows_of,
-          [&](float* buf, std::int64_t chan, std::int64_t lo, std::int64_t hi) {
-            for (std::int64_t c = 0; c < nc; ++c)
-              strided_plane(buf + c * chan, x + (c0 + c) * x_plane, s.in_h, s.in_w, hi - lo, wp, 1, 1, s.pad_h - lo,
-                            s.pad_w);
-          },
+          threads, nb * nt, x + c0 * x_plane, nc, x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w, rows_of,
           [&](std::int64_t item, const float* buf, std::int64_t chan, std::int64_t lo) {
             const std::int64_t ob = item % nb;
             run_tile(0, buf, chan, lo, ob, tiles[static_cast<std::size_t>(item / nb)], nc,
