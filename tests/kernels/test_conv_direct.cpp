@@ -128,11 +128,8 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 260, 3, 5, 100, 4, 2, 1, 1, 0, true), true, rng);
       check_against_reference<float>(make_shape(n, 260, 6, 5, 100, 4, 2, 1), true, rng);
       // One image beyond L2, tile by tile (forward) and row band by row band (data gradient):
-      // each thread pads the rows its own items read. Its own random stream keeps the other
-      // cases' data: the one-channel transposed conv's bias gradient at 7 images, a 980-term
-      // float sum, came out 1.3e-5 off with the shifted stream, over the 1e-5 tolerance.
-      gan::Rng own_rows_rng(25);
-      if (n == 1) check_against_reference<float>(make_shape(n, 40, 61, 59, 36, 4, 2, 1), true, own_rows_rng);
+      // each thread pads the rows its own items read.
+      if (n == 1) check_against_reference<float>(make_shape(n, 40, 61, 59, 36, 4, 2, 1), true, rng);
     }
   }
   gan::set_num_threads(before);
