@@ -181,11 +181,8 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   // reduction chunk of its block at a time into its own buffer, which stays in L2 for every
   // tile of the chunk, while the tiles ask for the next part of w, a slice each (shape 7's
   // transposed forward, 3 interleaved pairs on Zen 5: +2 % / +10 % on 1 / 2 threads; AVX2
-  // build -3 % / +16 %). A small image (padded dy within 256 KB, which every block then reads
-  // from L2) goes this way too when its blocks split evenly over two or more threads: split by
-  // rows, each thread read all of the packed weights, half of them packed by the other core.
-  const bool small_image = s.n == 1 && threads > 1 && oc_n * plane <= (std::int64_t{1} << 16) && nb % threads == 0;
-  if (pack_per_block(s.n, w_size, nb, threads) || small_image) {
+  // build -3 % / +16 %). One small image goes this way too (see pack_per_block).
+  if (pack_per_block(s.n, w_size, oc_n * plane, nb, threads)) {
     const std::int64_t chunk = resident_chunk(oc_n, all_taps), per_oc = all_taps * kBlock;
     Tensor<float> dyp = Tensor<float>::empty(Shape{oc_n * plane});
     parallel_items(threads, oc_n, [&](std::int64_t c) {
