@@ -73,12 +73,13 @@ void team_for(bool shared, std::int64_t n, Body&& body) {
 // block's accumulator, in its own buffer that stays in L2. For one image whose packed weights
 // or accumulator (packed_floats) exceed L2, when the blocks share out evenly over the team:
 // packed all at once, they are written out to memory and read back; with a batch, that one pack
-// serves every image. And for one small image (its padded source, image_floats, within 256 KB,
-// so every block reads it from L2) when the blocks split evenly over two or more threads: split
-// by rows or tiles instead, each thread read all of the packed weights (or accumulator), half
-// of them from the other core (Zen 5, 2 threads, 5 interleaved runs: conv 64->128 14x14 data
-// gradient 115 -> 178 GFLOP/s; forward +3-8 %, weight gradient -1 to +10 % on 14x14 and 28x28
-// planes). 1 thread does not ask.
+// serves every image. And, on two or more threads, for one small image (its padded source,
+// image_floats, within 256 KB, so every block reads it from L2) whose blocks split evenly over
+// the team. The data gradient split such an image by rows, and each thread read all of the
+// packed weights, half of them from the other core (Zen 5, 2 threads, 5 interleaved runs: conv
+// 64->128 14x14 115 -> 178 GFLOP/s). The forward and the weight gradient already gave each
+// thread its own blocks; there this path measured +3-8 % and -1 to +10 % on 14x14 and 28x28
+// planes, for reasons not pinned down (it pads once per call and has fewer team barriers).
 inline bool pack_per_block(std::int64_t images, std::int64_t packed_floats, std::int64_t image_floats,
                            std::int64_t blocks, int threads) {
   if (images != 1) return false;

@@ -136,8 +136,9 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   };
   // One image with an accumulator beyond L2 (shape 7: 16 MB), or one small image
   // (pack_per_block): each thread takes whole blocks, reduces a block into its own L2 buffer
-  // and adds it to dw from there. One accumulator for all blocks was written out to memory and
-  // read back (shape 7, Zen 5, 3 interleaved pairs: +10 % / +5 % on 1 / 2 threads).
+  // and adds it to dw from there. For the large one, one accumulator for all blocks was written
+  // out to memory and read back (shape 7, Zen 5, 3 interleaved pairs: +10 % / +5 % on 1 / 2
+  // threads).
   if (pack_per_block(s.n, acc_size, x_image, nb, threads) && tiles_write_all) {
     float* const xb = xbuf.data();
     float* const dyt = dbuf.data();
