@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "gan/core/parallel.hpp"
@@ -78,6 +79,38 @@ void lane_sum2(std::int64_t n, A&& a, B&& b, double& sum_a, double& sum_b) {
   for (int k = 0; k < kLanes; ++k) {
     sum_a += acc_a[k];
     sum_b += acc_b[k];
+  }
+}
+
+// {sum dy[i], sum dy[i] * (x[i] - m)} over i < n, added to sum_dy and sum_dy_xc, in double.
+// For float, a vector of floats at a time widened to doubles: the lane loops above stay
+// scalar there (a conversion and two adds per element; 60 % of batch norm's backward).
+template <class T>
+void add_sums_dy_dyxc(const T* dy, const T* x, double m, std::int64_t n, double& sum_dy, double& sum_dy_xc) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::int64_t i = 0;
+    using D = simd::simd_batch<double>;
+    constexpr std::int64_t w = static_cast<std::int64_t>(D::size);
+    D a0(0.0), a1(0.0), b0(0.0), b1(0.0);
+    const D mv(m);
+    for (; i + 2 * w <= n; i += 2 * w) {
+      const D d0 = D::load_unaligned(dy + i), d1 = D::load_unaligned(dy + i + w);
+      a0 += d0, a1 += d1;
+      b0 = xsimd::fma(d0, D::load_unaligned(x + i) - mv, b0);
+      b1 = xsimd::fma(d1, D::load_unaligned(x + i + w) - mv, b1);
+    }
+    double tail_dy = 0, tail_dy_xc = 0;  // locals: adds into the references went through memory
+    for (; i < n; ++i) {
+      const double d = dy[i];
+      tail_dy += d, tail_dy_xc += d * (static_cast<double>(x[i]) - m);
+    }
+    sum_dy += simd::hsum(a0 + a1) + tail_dy;
+    sum_dy_xc += simd::hsum(b0 + b1) + tail_dy_xc;
+  } else {
+    lane_sum2(
+        n, [dy](std::int64_t k) { return static_cast<double>(dy[k]); },
+        [dy, x, m](std::int64_t k) { return static_cast<double>(dy[k]) * (static_cast<double>(x[k]) - m); }, sum_dy,
+        sum_dy_xc);
   }
 }
 }  // namespace detail
@@ -218,10 +251,7 @@ void norm_backward_rows(T* dx, T* dgamma, T* dbeta, const T* dy, const T* act, T
         for (std::int64_t n = n0; n < n1; ++n) {
           const T* xr = x + (n * s.c + c) * s.s;
           const T* dyr = grad_row(n);
-          lane_sum2(
-              s.s, [dyr](std::int64_t i) { return static_cast<double>(dyr[i]); },
-              [dyr, xr, m](std::int64_t i) { return static_cast<double>(dyr[i]) * (static_cast<double>(xr[i]) - m); },
-              sum_dy, sum_dy_xc);
+          add_sums_dy_dyxc(dyr, xr, m, s.s, sum_dy, sum_dy_xc);
         }
       }
       const double sum_dy_xhat = sum_dy_xc * inv;
