@@ -53,10 +53,21 @@ batch<T, Arch> splat(T v) {
   return batch<T, Arch>(v);
 }
 
-// Horizontal sum of the lanes (xsimd 8: hadd; xsimd >= 9: reduce_add).
+// Horizontal sum of the lanes (xsimd 8: hadd; xsimd >= 9: reduce_add). Doubles go through
+// memory: on xsimd 8's AVX-512 hadd of doubles, GCC 12 warns -Wuninitialized inside its own
+// avx512fintrin.h (a false positive, once per instantiating file).
 template <class T, class Arch>
 T hsum(const batch<T, Arch>& v) {
-  return xsimd::hadd(v);
+  if constexpr (std::is_same_v<T, double>) {
+    constexpr std::size_t size = batch<T, Arch>::size;
+    alignas(64) double lanes[size];
+    v.store_aligned(lanes);
+    for (std::size_t half = size / 2; half > 0; half /= 2)  // pairwise: log2(size) dependent adds
+      for (std::size_t i = 0; i < half; ++i) lanes[i] += lanes[i + half];
+    return lanes[0];
+  } else {
+    return xsimd::hadd(v);
+  }
 }
 
 // ---- math overloaded for scalars (std) and batches (xsimd) ----
