@@ -46,8 +46,9 @@ void for_groups_of_channel(const NormShape& s, std::int64_t c, F&& f) {
 }
 
 // Row reductions in double with kLanes independent partial sums: one double accumulator
-// is a serial dependency chain the compiler may not reorder (no -ffast-math), which
-// leaves these memory-bound loops 4x slower than the separate lanes it can vectorise.
+// is a serial dependency chain the compiler may not reorder (no -ffast-math). For float
+// rows GCC kept these lanes scalar, so float goes through row_moment / add_sums_dy_dyxc
+// below, a vector at a time; these loops serve the other types.
 constexpr int kLanes = 8;
 
 template <class F>
