@@ -188,9 +188,9 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     parallel_items(threads, oc_n, [&](std::int64_t c) {
       pad_plane(dyp.data() + c * plane, dy + c * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
     });
-    Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * per_oc});
+    ThreadSlots bufs(threads, chunk * per_oc);
     parallel_items(threads, nb, [&](std::int64_t ib) {
-      float* const buf = bufs.data() + team_slot(threads) * chunk * per_oc;
+      float* const buf = bufs.mine(threads);
       for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
         auto at = [&](std::size_t ph, std::int64_t c) {
           return buf + (nc * plan.phases[ph].tap_off + c * taps_of(ph)) * kBlock;
@@ -377,7 +377,7 @@ inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, 
   const std::int64_t cols_size = groups * co * cols_stride, row_size = (sw * mw + kLanes - 1) / kLanes * kLanes;
   const std::int64_t items = s.n * ic_n, slot = cols_size + row_size + (copy ? oc_n * kLanes : 0);
   const bool per_item = items >= threads;  // else every item's tiles and rows are shared out
-  Tensor<float> scratch = Tensor<float>::empty(Shape{per_item ? threads : 1, slot});
+  ThreadSlots scratch(per_item ? threads : 1, slot);
   auto source = [&](float* cols, std::int64_t n) {  // image n's dy, or its copy in slots
     const float* dyn = dy + n * oc_n * plane;
     if (!copy) return dyn;
@@ -390,7 +390,7 @@ inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, 
   };
   if (per_item) {
     parallel_items(threads, items, [&](std::int64_t i) {
-      float* cols = scratch.data() + team_slot(threads) * slot;
+      float* cols = scratch.mine(threads);
       const std::int64_t n = i / ic_n, ic = i % ic_n;
       const float* dyn = source(cols, n);
       for (std::int64_t u = 0; u < units; ++u)
@@ -399,8 +399,8 @@ inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, 
     });
     return;
   }
-  float* cols = scratch.data();
-  Tensor<float> rows = Tensor<float>::empty(Shape{threads, row_size});
+  float* cols = scratch.at(0);
+  ThreadSlots rows(threads, row_size);
   for (std::int64_t i = 0; i < items; ++i) {
     const std::int64_t n = i / ic_n, ic = i % ic_n;
     const float* dyn = source(cols, n);
@@ -409,8 +409,8 @@ inline void conv_backward_data_taps(float* dx, const float* dy, const float* w, 
     });
     const std::int64_t bands = std::min<std::int64_t>(threads, s.in_h);
     parallel_items(threads, bands, [&](std::int64_t k) {
-      gather(dx + i * x_plane, cols, rows.data() + team_slot(threads) * row_size, k * s.in_h / bands,
-             (k + 1) * s.in_h / bands, bias ? bias[ic] : 0.f);
+      gather(dx + i * x_plane, cols, rows.mine(threads), k * s.in_h / bands, (k + 1) * s.in_h / bands,
+             bias ? bias[ic] : 0.f);
     });
   }
 }

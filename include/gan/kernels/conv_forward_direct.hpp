@@ -111,9 +111,9 @@ inline void conv_forward_pix(float* y, const float* x, const float* w, const flo
   const int most = pix_rows(co, 1);
   const std::int64_t pieces = (nvec + most - 1) / most;
   const WideToDense to_dense(oh, ow, wq);
-  Tensor<float> wide = Tensor<float>::empty(Shape{threads, co * wide_stride});
+  ThreadSlots wide(threads, co * wide_stride);
   for_phase_images(threads, s, pi, x, ncb, [&](std::int64_t n, const float* xq, std::int64_t cb) {
-    float* out = wide.data() + team_slot(threads) * co * wide_stride;
+    float* out = wide.mine(threads);
     for (std::int64_t p = 0, v0 = 0; p < pieces; ++p) {
       const int run = static_cast<int>(nvec / pieces + (p < nvec % pieces ? 1 : 0));
       pix_tile_fn(run)(out + v0 * kLanes, wide_stride, xq + v0 * kLanes, chan, kLanes, static_cast<int>(ic_n),
@@ -171,9 +171,9 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
     parallel_items(threads, ic_n, [&](std::int64_t c) {
       pad_plane(xp.data() + c * plane, x + c * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
     });
-    Tensor<float> bufs = Tensor<float>::empty(Shape{threads, chunk * taps * kBlock});
+    ThreadSlots bufs(threads, chunk * taps * kBlock);
     parallel_items(threads, nb, [&](std::int64_t ob) {
-      float* const buf = bufs.data() + team_slot(threads) * chunk * taps * kBlock;
+      float* const buf = bufs.mine(threads);
       for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
         transpose_panel(buf, kBlock, w + ob * kBlock * k_n + c0 * taps, k_n, lanes_of(ob), nc * taps);
         const NextPart next = next_part(ob, c0, nc, chunk, ic_n, nb);

@@ -224,9 +224,9 @@ inline void conv_forward_packed_panel(float* y, const float* x, const PanelStrip
   const std::int64_t first_row = 0;
   const PanelRows rows_at{&first_row, 1, static_cast<int>(k_n), panel_stride};
   const int threads = team_size();
-  Tensor<float> panels = Tensor<float>::zeros(Shape{threads, panel_size});
+  ThreadSlots panels(threads, panel_size, true);
   for_phase_images(threads, s, pi, x, ps.strips(), [&](std::int64_t n, const float* xq, std::int64_t st) {
-    float* panel = panels.data() + team_slot(threads) * panel_size;
+    float* panel = panels.mine(threads);
     const Run* r0 = runs.data() + strip_runs[static_cast<std::size_t>(st)];
     const Run* r1 = runs.data() + strip_runs[static_cast<std::size_t>(st + 1)];
     // Row by row, in column order: each copy's overspill is rewritten by the next one.

@@ -38,6 +38,32 @@ inline int team_slot(int threads) {
 #endif
 }
 
+// Per-thread scratch in one buffer: `slots` slots of `floats` floats, at(k) slot k and
+// mine(threads) the calling thread's (team_slot). Slots start whole 4 KB pages plus 64 KB
+// apart. Back to back, the two threads' scratch slowed both down on Zen 5: shape 9's forward
+// (52 KB of shifted planes per thread) padded in 18-45 us per call instead of 9.5, slowest on
+// the thread with the upper slot, until the slots were 48 KB or more apart (12 and 32 KB were
+// not enough). Why was not pinned down; one core's prefetches reaching into the other's slot
+// would fit. Apart, 2 threads, Google Benchmark, 4 interleaved runs: shape 1 forward / data
+// gradient 186 -> 225 / 120 -> 168 GFLOP/s, shape 4 forward / data gradient / weight gradient
+// 120 -> 167 / 176 -> 229 / 201 -> 221, shape 9 forward / data gradient 340 -> 370 / 191 -> 212;
+// every other row within 3 %, 1 thread unchanged.
+class ThreadSlots {
+ public:
+  ThreadSlots(std::int64_t slots, std::int64_t floats, bool zeroed = false)
+      : stride_((floats + 1023) / 1024 * 1024 + kGuardFloats), buf_(Tensor<float>::empty(Shape{slots * stride_})) {
+    for (std::int64_t k = 0; zeroed && k < slots; ++k) std::fill(at(k), at(k) + floats, 0.f);
+  }
+  float* at(std::int64_t k) { return buf_.data() + k * stride_; }
+  float* mine(int threads) { return at(team_slot(threads)); }
+  std::int64_t stride() const { return stride_; }  // floats from one slot to the next
+
+ private:
+  static constexpr std::int64_t kGuardFloats = 16 * 1024;
+  std::int64_t stride_;
+  Tensor<float> buf_;
+};
+
 // body(i) for i in [0, n), statically split over `threads`.
 template <class Body>
 void parallel_items(int threads, std::int64_t n, Body&& body) {
@@ -136,7 +162,7 @@ template <class RowsOf, class Body>
 void for_own_rows(int threads, std::int64_t n, const float* src, std::int64_t channels, std::int64_t src_plane,
                   std::int64_t h, std::int64_t w, std::int64_t height, std::int64_t width, std::int64_t top,
                   std::int64_t left, RowsOf&& rows_of, Body&& body) {
-  Tensor<float> bufs = Tensor<float>::empty(Shape{threads, channels * height * width});
+  ThreadSlots bufs(threads, channels * height * width);
   parallel_items(threads, threads, [&](std::int64_t part) {
     const std::int64_t i0 = n * part / threads, i1 = n * (part + 1) / threads;
     if (i0 == i1) return;
@@ -145,7 +171,7 @@ void for_own_rows(int threads, std::int64_t n, const float* src, std::int64_t ch
       const std::pair<std::int64_t, std::int64_t> r = rows_of(i);
       lo = std::min(lo, r.first), hi = std::max(hi, r.second);
     }
-    float* const buf = bufs.data() + team_slot(threads) * channels * height * width;
+    float* const buf = bufs.mine(threads);
     const std::int64_t chan = (hi - lo) * width;
     for (std::int64_t c = 0; c < channels; ++c)
       strided_plane(buf + c * chan, src + c * src_plane, h, w, hi - lo, width, 1, 1, top - lo, left);
@@ -167,9 +193,9 @@ void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::
                        const float* src, std::int64_t src_image, std::int64_t src_floats, Pad&& pad, Body&& body) {
   const bool per_image = threads == 1 || n % threads == 0 || n >= 4 * threads;
   if (per_image) {
-    Tensor<float> buf = Tensor<float>::empty(Shape{std::min<std::int64_t>(threads, n), channels * plane});
+    ThreadSlots bufs(std::min<std::int64_t>(threads, n), channels * plane);
     parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
-      float* xp = buf.data() + team_slot(threads) * channels * plane;
+      float* xp = bufs.mine(threads);
       for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
       for (std::int64_t it = 0; it < items; ++it) {
         if (i + 1 < n) prefetch_part(src + (i + 1) * src_image, src_floats, it, items);

@@ -81,13 +81,12 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // team shares out the tiles of every chunk (one image, or an accumulator too big to copy).
   const bool own_images = threads > 1 && small_acc && s.n >= 2 * threads;
   const int copies = own_images ? threads : 1;
-  Tensor<float> xbuf = Tensor<float>::empty(Shape{copies * chunk * x_image});
-  Tensor<float> dbuf = Tensor<float>::empty(Shape{copies * chunk * dy_image});
+  ThreadSlots xbuf(copies, chunk * x_image), dbuf(copies, chunk * dy_image);
   // The tiles of each copy's first chunk and band write the accumulator instead of adding to
   // it, so it needs no zeros first (shape 7: 16 MB zeroed, then read back; +10 % / +18 % on
   // 1 / 2 threads, Zen 5, 2 interleaved pairs). Every copy has images when there are enough.
   const bool tiles_write_all = s.n >= copies && oh > 0;
-  Tensor<float> bias_sums = db ? Tensor<float>::zeros(Shape{threads * ocp}) : Tensor<float>();  // per thread
+  ThreadSlots bias_sums(db ? threads : 0, ocp, true);
   const WgradGeom adding{x_image, by_rows ? wp : plane, wp, dy_image, kBlock, ow, s.stride_h, s.stride_w};
   WgradGeom writing = adding;
   writing.overwrite = tiles_write_all;
@@ -114,11 +113,11 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // dw[oc, k] += sum over copies of acc[oc block, k, oc lane] for `per` lanes from oc, with
   // block_acc the accumulator of oc's block.
   constexpr int per = kBlock < 16 ? kBlock : 16;  // lanes per unpack_lanes call, within one block
-  auto unpack = [&](std::int64_t oc, const float* block_acc, int n_copies) {
-    unpack_lanes(dw + oc * kn, kn, block_acc + oc % kBlock, acc_size, n_copies, std::min<std::int64_t>(per, oc_n - oc));
+  auto unpack = [&](std::int64_t oc, const float* block_acc, std::int64_t copy_stride, int n_copies) {
+    unpack_lanes(dw + oc * kn, kn, block_acc + oc % kBlock, copy_stride, n_copies, std::min<std::int64_t>(per, oc_n - oc));
   };
   auto add_bias_sum = [&](std::int64_t oc) {
-    for (int t = 0; t < threads; ++t) db[oc] += bias_sums.data()[t * ocp + oc];
+    for (int t = 0; t < threads; ++t) db[oc] += bias_sums.at(t)[oc];
   };
   // Item i of a chunk from image n0: input plane i (image i / ic_n) padded into xb.
   auto pad_x = [&](float* xb, std::int64_t n0, std::int64_t i) {
@@ -132,7 +131,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     const std::int64_t n = i / nb, oc0 = (i % nb) * kBlock;
     transpose_panel(dyt + n * dy_image + oc0 * pix, kBlock, dy + ((n0 + n) * oc_n + oc0) * pix, pix,
                     std::min<std::int64_t>(kBlock, oc_n - oc0), pix,
-                    db ? bias_sums.data() + team_slot(threads) * ocp + oc0 : nullptr);
+                    db ? bias_sums.mine(threads) + oc0 : nullptr);
   };
   // One image with an accumulator beyond L2 (shape 7: 16 MB), or one small image
   // (pack_per_block): each thread takes whole blocks, reduces a block into its own L2 buffer
@@ -140,24 +139,23 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // out to memory and read back (shape 7, Zen 5, 3 interleaved pairs: +10 % / +5 % on 1 / 2
   // threads).
   if (pack_per_block(s.n, acc_size, x_image, nb, threads) && tiles_write_all) {
-    float* const xb = xbuf.data();
-    float* const dyt = dbuf.data();
+    float* const xb = xbuf.at(0);
+    float* const dyt = dbuf.at(0);
     parallel_items(threads, ic_n, [&](std::int64_t i) { pad_x(xb, 0, i); });
     parallel_items(threads, nb, [&](std::int64_t i) { transpose_dy(dyt, 0, i); });
-    Tensor<float> block_accs = Tensor<float>::empty(Shape{threads, ic_n * gstride});
+    ThreadSlots block_accs(threads, ic_n * gstride);
     parallel_items(threads, nb, [&](std::int64_t ob) {
-      float* const block_acc = block_accs.data() + team_slot(threads) * ic_n * gstride;
+      float* const block_acc = block_accs.mine(threads);
       for (std::int64_t r0 = 0; r0 < oh; r0 += band)
         for (std::int64_t t = ob * per_block; t < (ob + 1) * per_block; ++t)
           run_tile(t, block_acc, 0, xb, dyt, r0 == 0 ? writing : adding, 1, r0, std::min(oh, r0 + band));
-      for (std::int64_t oc = ob * kBlock; oc < std::min(oc_n, (ob + 1) * kBlock); oc += per) unpack(oc, block_acc, 1);
+      for (std::int64_t oc = ob * kBlock; oc < std::min(oc_n, (ob + 1) * kBlock); oc += per) unpack(oc, block_acc, 0, 1);
     });
     if (db)
       for (std::int64_t oc = 0; oc < oc_n; ++oc) add_bias_sum(oc);
     return;
   }
-  Tensor<float> acc = tiles_write_all ? Tensor<float>::empty(Shape{copies * acc_size})
-                                      : Tensor<float>::zeros(Shape{copies * acc_size});
+  ThreadSlots acc(copies, acc_size, !tiles_write_all);
 #if GAN_HAS_OPENMP
 #pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
@@ -165,9 +163,9 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     const bool shared = !own_images;
     const int me = own_images ? team_slot(threads) : 0;
     const std::int64_t n_lo = s.n * me / copies, n_hi = s.n * (me + 1) / copies;
-    float* const xb = xbuf.data() + me * chunk * x_image;
-    float* const dyt = dbuf.data() + me * chunk * dy_image;
-    float* const ac = acc.data() + me * acc_size;
+    float* const xb = xbuf.at(me);
+    float* const dyt = dbuf.at(me);
+    float* const ac = acc.at(me);
     for (std::int64_t n0 = n_lo; n0 < n_hi; n0 += chunk) {
       const std::int64_t cnt = std::min(chunk, n_hi - n0);
       team_for(shared, cnt * ic_n, [&](std::int64_t i) { pad_x(xb, n0, i); });
@@ -191,7 +189,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     }
 #endif
     team_for(true, (oc_n + per - 1) / per, [&](std::int64_t i) {
-      unpack(i * per, acc.data() + (i * per / kBlock) * ic_n * gstride, copies);
+      unpack(i * per, acc.at(0) + (i * per / kBlock) * ic_n * gstride, acc.stride(), copies);
     });
     if (db) team_for(true, oc_n, add_bias_sum);
   }

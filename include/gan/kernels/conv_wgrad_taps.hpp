@@ -113,11 +113,11 @@ inline void conv_backward_weight_taps(float* dw, const float* dy, const float* x
   // dy stay in L2 for the chunk's tiles (shape 1: 8 images of 63 KB).
   const std::int64_t per_image = (cols_image + oc_n * pix) * static_cast<std::int64_t>(sizeof(float));
   const std::int64_t chunk = std::clamp<std::int64_t>(kWgradTapsBudget / per_image, 1, std::max<std::int64_t>(s.n, 1));
-  Tensor<float> acc = Tensor<float>::zeros(Shape{copies * acc_size});
-  Tensor<float> cols = Tensor<float>::zeros(Shape{copies * chunk * cols_image});  // nothing uninitialised is read
-  Tensor<float> xpad = Tensor<float>::zeros(Shape{threads * (padded + kLanes)});
+  ThreadSlots acc(copies, acc_size, true);
+  ThreadSlots cols(copies, chunk * cols_image, true);  // nothing uninitialised is read
+  ThreadSlots xpad(threads, padded + kLanes, true);
   // Per copy and output channel: kLanes partial sums of dy (see add_rows).
-  Tensor<float> bias_sums = db ? Tensor<float>::zeros(Shape{copies * oc_n * kLanes}) : Tensor<float>();
+  ThreadSlots bias_sums(db ? copies : 0, oc_n * kLanes, true);
   alignas(64) float last[kLanes];
   for (int l = 0; l < kLanes; ++l) last[l] = l >= kLanes - pix % kLanes ? 1.f : 0.f;
 #if GAN_HAS_OPENMP
@@ -126,12 +126,12 @@ inline void conv_backward_weight_taps(float* dw, const float* dy, const float* x
   {
     const int me = own_images ? team_slot(threads) : 0;
     const std::int64_t n_lo = s.n * me / copies, n_hi = s.n * (me + 1) / copies;
-    float* const cl = cols.data() + me * chunk * cols_image;
-    float* const ac = acc.data() + me * acc_size;
+    float* const cl = cols.at(me);
+    float* const ac = acc.at(me);
     for (std::int64_t n0 = n_lo; n0 < n_hi; n0 += chunk) {
       const std::int64_t cnt = std::min(chunk, n_hi - n0), next = n0 + cnt, next_cnt = std::min(chunk, n_hi - next);
       team_for(!own_images, cnt, [&](std::int64_t i) {
-        float* xp = xpad.data() + team_slot(threads) * (padded + kLanes);
+        float* xp = xpad.mine(threads);
         for (std::int64_t c = 0; c < s.in_c; ++c)
           pad_plane(xp + c * hp * wp, x + (n0 + i) * x_image + c * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
         pixel_major_columns(cl + i * cols_image, xp, s, hp, wp, oh, ow);
@@ -149,7 +149,7 @@ inline void conv_backward_weight_taps(float* dw, const float* dy, const float* x
                                             static_cast<int>(pix), static_cast<int>(cnt));
         if (db)  // the rows the tile just read, from L1 or L2
           for (std::int64_t i = 0; i < cnt; ++i)
-            add_rows(bias_sums.data() + (me * oc_n + oc0) * kLanes, dyg + i * oc_n * pix, pix, rows, pix, last);
+            add_rows(bias_sums.at(me) + oc0 * kLanes, dyg + i * oc_n * pix, pix, rows, pix, last);
       });
     }
 #if GAN_HAS_OPENMP
@@ -159,10 +159,10 @@ inline void conv_backward_weight_taps(float* dw, const float* dy, const float* x
 #endif
     team_for(true, oc_n, [&](std::int64_t oc) {
       for (std::int64_t t = 0; t < taps; ++t)
-        for (int cp = 0; cp < copies; ++cp) dw[oc * taps + t] += acc.data()[cp * acc_size + oc * kLanes + t];
+        for (int cp = 0; cp < copies; ++cp) dw[oc * taps + t] += acc.at(cp)[oc * kLanes + t];
       if (db)
         for (int cp = 0; cp < copies; ++cp) {
-          db[oc] += simd::hsum(Vec::load_aligned(bias_sums.data() + (cp * oc_n + oc) * kLanes));
+          db[oc] += simd::hsum(Vec::load_aligned(bias_sums.at(cp) + oc * kLanes));
         }
     });
   }
