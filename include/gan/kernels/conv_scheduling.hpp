@@ -45,9 +45,9 @@ inline int team_slot(int threads) {
 // the thread with the upper slot, until the slots were 48 KB or more apart (12 and 32 KB were
 // not enough). Why was not pinned down; one core's prefetches reaching into the other's slot
 // would fit. Apart, 2 threads, Google Benchmark, 4 interleaved runs: shape 1 forward / data
-// gradient 186 -> 225 / 120 -> 168 GFLOP/s, shape 4 forward / data gradient / weight gradient
-// 120 -> 167 / 176 -> 229 / 201 -> 221, shape 9 forward / data gradient 340 -> 370 / 191 -> 212;
-// every other row within 3 %, 1 thread unchanged.
+// gradient 186 -> 225 / 120 -> 168 GFLOP/s, shape 4 forward / data gradient 120 -> 167 /
+// 176 -> 229, shape 9 forward / data gradient 340 -> 370 / 191 -> 212, weight gradients of
+// shapes 1, 4 and 7 +1-4 %; every other row within 3 %, 1 thread unchanged.
 class ThreadSlots {
  public:
   ThreadSlots(std::int64_t slots, std::int64_t floats, bool zeroed = false)
