@@ -47,7 +47,7 @@ inline int team_slot(int threads) {
 // would fit. Apart, 2 threads, Google Benchmark, 4 interleaved runs: shape 1 forward / data
 // gradient 186 -> 225 / 120 -> 168 GFLOP/s, shape 4 forward / data gradient 120 -> 167 /
 // 176 -> 229, shape 9 forward / data gradient 340 -> 370 / 191 -> 212, weight gradients of
-// shapes 1, 4 and 7 +1-4 %; every other row within 3 %, 1 thread unchanged.
+// shapes 1, 4 and 7 +1-4 %; the other rows -4 to +10 %, within the host's spread.
 class ThreadSlots {
  public:
   ThreadSlots(std::int64_t slots, std::int64_t floats, bool zeroed = false)
