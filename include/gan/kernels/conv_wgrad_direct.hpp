@@ -114,7 +114,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // block_acc the accumulator of oc's block.
   constexpr int per = kBlock < 16 ? kBlock : 16;  // lanes per unpack_lanes call, within one block
   auto unpack = [&](std::int64_t oc, const float* block_acc, std::int64_t copy_stride, int n_copies) {
-    unpack_lanes(dw + oc * kn, kn, block_acc + oc % kBlock, copy_stride, n_copies, std::min<std::int64_t>(per, oc_n - oc));
+    unpack_lanes(dw + oc * kn, kn, block_acc + oc % kBlock, copy_stride, n_copies,
+                 std::min<std::int64_t>(per, oc_n - oc));
   };
   auto add_bias_sum = [&](std::int64_t oc) {
     for (int t = 0; t < threads; ++t) db[oc] += bias_sums.at(t)[oc];
@@ -149,7 +150,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       for (std::int64_t r0 = 0; r0 < oh; r0 += band)
         for (std::int64_t t = ob * per_block; t < (ob + 1) * per_block; ++t)
           run_tile(t, block_acc, 0, xb, dyt, r0 == 0 ? writing : adding, 1, r0, std::min(oh, r0 + band));
-      for (std::int64_t oc = ob * kBlock; oc < std::min(oc_n, (ob + 1) * kBlock); oc += per) unpack(oc, block_acc, 0, 1);
+      for (std::int64_t oc = ob * kBlock; oc < std::min(oc_n, (ob + 1) * kBlock); oc += per)
+        unpack(oc, block_acc, 0, 1);
     });
     if (db)
       for (std::int64_t oc = 0; oc < oc_n; ++oc) add_bias_sum(oc);
