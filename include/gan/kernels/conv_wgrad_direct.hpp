@@ -19,9 +19,9 @@ namespace gan {
 namespace kernels {
 namespace direct {
 
-// d[c * kn + k] += sum over `copies` accumulators (acc_size apart) of a[k * kBlock + c], for
+// d[c * kn + k] += sum over `copies` accumulators (copy_stride apart) of a[k * kBlock + c], for
 // the first `lanes` (<= 16, within one block) lanes c: packed weight-gradient lanes back to (OC, IC*KH*KW) rows.
-inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t acc_size, int copies,
+inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t copy_stride, int copies,
                          std::int64_t lanes) {
 #if GAN_CONV_AVX512
   if (kLanes == 16) {  // 16 lanes x 16 k at a time, transposed in registers
@@ -30,7 +30,8 @@ inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t
       for (int j = 0; j < 16; ++j) {
         r[j] = _mm512_setzero_ps();
         if (k0 + j < kn)
-          for (int cp = 0; cp < copies; ++cp) r[j] = _mm512_add_ps(r[j], _mm512_load_ps(a + cp * acc_size + (k0 + j) * kBlock));
+          for (int cp = 0; cp < copies; ++cp)
+            r[j] = _mm512_add_ps(r[j], _mm512_load_ps(a + cp * copy_stride + (k0 + j) * kBlock));
       }
       transpose16(r);
       const __mmask16 m = lane_range(0, kn - k0);
@@ -41,7 +42,7 @@ inline void unpack_lanes(float* d, std::int64_t kn, const float* a, std::int64_t
 #endif
   for (std::int64_t c = 0; c < lanes; ++c)
     for (std::int64_t k = 0; k < kn; ++k)
-      for (int cp = 0; cp < copies; ++cp) d[c * kn + k] += a[cp * acc_size + k * kBlock + c];
+      for (int cp = 0; cp < copies; ++cp) d[c * kn + k] += a[cp * copy_stride + k * kBlock + c];
 }
 
 inline bool backward_weight_supported(const ConvShape& s) {
