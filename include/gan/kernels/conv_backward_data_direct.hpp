@@ -141,12 +141,30 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   std::vector<PixTile>& tiles = kept_tiles;
   std::vector<Item>& items = kept_items;
   tiles.clear(), items.clear();
+  std::vector<std::size_t> first_tile;  // per phase (pair)
   for (std::size_t ph = 0; ph < plan.phases.size(); ph += paired ? 2 : 1) {
     const std::size_t first = tiles.size();
+    first_tile.push_back(first);
     pixel_tiles(tiles, plan.phases[ph].a, plan.phases[ph].b);
     for (std::int64_t ib = 0; ib < nb; ++ib)
       for (std::size_t t = first; t < tiles.size(); ++t)
         items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ib), static_cast<std::int64_t>(t)});
+  }
+  first_tile.push_back(tiles.size());
+  // Tap t of phase p reads padded dy row (tile row + top + dh - t / tw), and likewise for
+  // columns; dy fills rows [top, top + oh) and columns [left, left + ow). skips[1]: the odd
+  // phase of a pair, on the even phase's tiles.
+  std::int64_t most_taps = 1;
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
+  TileSkips skips[2] = {TileSkips(tiles.size()), TileSkips(paired ? tiles.size() : 0)};
+  for (std::size_t ph = 0, group = 0; ph < plan.phases.size(); ++ph) {
+    const Phase& p = plan.phases[ph];
+    TapReach reach{{}, {}, 1, 1, plan.top, plan.top + oh, plan.left, plan.left + ow};
+    for (std::int64_t t = 0; t < p.th * p.tw; ++t)
+      reach.row.push_back(plan.top + p.dh - t / p.tw), reach.col.push_back(plan.left + p.dw - t % p.tw);
+    const std::size_t odd = paired ? ph % 2 : 0;
+    skips[odd].mark(tiles, first_tile[group], first_tile[group + 1], reach);
+    if (!paired || odd) ++group;
   }
   // One item of image n: its tile reduced over the nc channels of dyp (a padded chunk of dy:
   // planes `chan` floats apart, from padded row row0), with weights(ph) the item's block of
@@ -164,7 +182,8 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     const float* src = dyp + (t.row + plan.top - row0) * wdp + t.col + plan.left;
     auto reduce = [&](float* out, std::size_t phase) {
       run_conv_tile(out, src, t, chan, wdp, 1, static_cast<int>(nc), plan.tap.data() + plan.phases[phase].tap_off,
-                    static_cast<int>(taps_of(phase)), weights(phase));
+                    static_cast<int>(taps_of(phase)), weights(phase),
+                    &skips[phase - ph], static_cast<std::size_t>(it.tile));
     };
     reduce(tile, ph);
 #if GAN_CONV_AVX512
@@ -240,8 +259,6 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
     std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
       return tiles[static_cast<std::size_t>(a.tile)].row < tiles[static_cast<std::size_t>(b.tile)].row;
     });
-  std::int64_t most_taps = 1;
-  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
   const std::int64_t chunk = reduction_chunk(oc_n, most_taps);
   // One image whose items go row band by row band: each thread pads the rows its own items
   // read (for_own_rows). Padded a few rows at a time just before the items, one call per

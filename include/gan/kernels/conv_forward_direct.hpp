@@ -148,15 +148,23 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   pixel_tiles(tiles, oh, ow);
   const std::int64_t nt = static_cast<std::int64_t>(tiles.size()), y_plane = oh * ow, x_plane = s.in_h * s.in_w;
   const std::int64_t chunk = reduction_chunk(ic_n, taps);
+  TapReach reach{{}, {}, s.stride_h, s.stride_w, s.pad_h, s.pad_h + s.in_h, s.pad_w, s.pad_w + s.in_w};
+  for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
+    for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
+      reach.row.push_back(kh * s.dilation_h), reach.col.push_back(kw * s.dilation_w);
+  TileSkips skips(tiles.size());
+  skips.mark(tiles, 0, tiles.size(), reach);
   auto lanes_of = [&](std::int64_t ob) { return std::min<std::int64_t>(kBlock, oc_n - ob * kBlock); };
   // Tile pt of block ob over the nc channels of the padded image xp (planes chan floats apart,
   // from padded row row0), with the block's packed weights wb (nc, taps, kBlock); stored (+
   // bias, or added to y).
   auto run_tile = [&](std::int64_t n, const float* xp, std::int64_t chan, std::int64_t row0, std::int64_t ob,
-                      const PixTile& pt, std::int64_t nc, const float* wb, const float* bias, bool add) {
+                      std::int64_t ti, std::int64_t nc, const float* wb, const float* bias, bool add) {
     alignas(64) float tile[kTileRows * kBlock];
+    const PixTile& pt = tiles[static_cast<std::size_t>(ti)];
     run_conv_tile(tile, xp + (pt.row * s.stride_h - row0) * wp + pt.col * s.stride_w, pt, chan, s.stride_h * wp,
-                  s.stride_w, static_cast<int>(nc), tap.data(), static_cast<int>(taps), wb);
+                  s.stride_w, static_cast<int>(nc), tap.data(), static_cast<int>(taps), wb,
+                  &skips, static_cast<std::size_t>(ti));
     const std::int64_t oc0 = ob * kBlock;
     store_tile(y + (n * oc_n + oc0) * y_plane + pt.row * ow + pt.col, y_plane, ow, 1, tile, pt, lanes_of(ob),
                bias ? bias + oc0 : nullptr, add);
@@ -181,8 +189,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
           if (next.channels > 0)
             prefetch_rows_part(w + next.block * kBlock * k_n + next.c0 * taps, lanes_of(next.block), k_n,
                                next.channels * taps, i, nt);
-          const PixTile& pt = tiles[static_cast<std::size_t>(i)];
-          run_tile(0, xp.data() + c0 * plane, plane, 0, ob, pt, nc, buf, first ? b : nullptr, add);
+          run_tile(0, xp.data() + c0 * plane, plane, 0, ob, i, nc, buf, first ? b : nullptr, add);
         }
       });
     });
@@ -212,7 +219,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
           threads, nb * nt, x + c0 * x_plane, nc, x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w, rows_of,
           [&](std::int64_t item, const float* buf, std::int64_t chan, std::int64_t lo) {
             const std::int64_t ob = item % nb;
-            run_tile(0, buf, chan, lo, ob, tiles[static_cast<std::size_t>(item / nb)], nc,
+            run_tile(0, buf, chan, lo, ob, item / nb, nc,
                      wpk + (ob * ic_n + c0) * taps * kBlock, first ? b : nullptr, add);
           });
     });
@@ -226,7 +233,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
         },
         [&](std::int64_t n, const float* xp, std::int64_t item) {
           const std::int64_t ob = tile_major ? item % nb : item / nt, tile = tile_major ? item / nb : item % nt;
-          run_tile(n, xp, plane, 0, ob, tiles[static_cast<std::size_t>(tile)], nc,
+          run_tile(n, xp, plane, 0, ob, tile, nc,
                    wpk + (ob * ic_n + c0) * taps * kBlock, first ? b : nullptr, add);
         });
   });

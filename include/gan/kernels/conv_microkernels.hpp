@@ -70,8 +70,50 @@ void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int6
     for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
 }
 
+// Bits of an edge tile's tap mask: the pixels that read only padding under that tap (zeros),
+// whose multiply-adds conv_tile_part skips. Rows 0 and 1 of the tile, its first and last column.
+enum TapSkip : std::uint8_t { kSkipFirstCol = 1, kSkipLastCol = 2, kSkipRow0 = 4, kSkipRow1 = 8 };
+
+// conv_tile over the taps sel[0, n) of the tile's T (w: (R, T, kBlock)), without the first
+// and / or last column (Cols: kSkipFirstCol | kSkipLastCol), adding to the accumulators in out.
+// An edge tile runs as a few such parts, one per set of taps that skip the same pixels: a
+// multiply-add under a run-time condition kept its accumulator on the stack.
+template <int RT, int NC, int S, unsigned Cols>
+void conv_tile_part(float* out, const float* src, std::int64_t chan_stride, std::int64_t row_stride, int R,
+                    const std::int64_t* tap, const std::uint8_t* sel, int n, int T, const float* w) {
+  constexpr int P = RT * NC, j0 = (Cols & kSkipFirstCol) ? 1 : 0, j1 = (Cols & kSkipLastCol) ? NC - 1 : NC;
+  Vec acc[kVecs][P];
+  for (int v = 0; v < kVecs; ++v)
+    for (int p = 0; p < P; ++p) acc[v][p] = Vec::load_aligned(out + p * kBlock + v * kLanes);
+  for (int r = 0; r < R; ++r, src += chan_stride, w += T * kBlock) {
+    for (int k = 0; k < n; ++k) {
+      const float* p0 = src + tap[sel[k]];
+      const float* wt = w + sel[k] * kBlock;
+      Vec wv[kVecs];
+      for (int v = 0; v < kVecs; ++v) wv[v] = Vec::load_aligned(wt + v * kLanes);
+#pragma GCC unroll 16
+      for (int j = j0; j < j1; ++j) {
+        const Vec b(p0[j * S]);
+        for (int v = 0; v < kVecs; ++v) acc[v][j] = xsimd::fma(b, wv[v], acc[v][j]);
+      }
+      if constexpr (RT == 2) {
+        const float* p1 = p0 + row_stride;
+#pragma GCC unroll 16
+        for (int j = j0; j < j1; ++j) {
+          const Vec b(p1[j * S]);
+          for (int v = 0; v < kVecs; ++v) acc[v][NC + j] = xsimd::fma(b, wv[v], acc[v][NC + j]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; ++p)
+    for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
+}
+
 using ConvTileFn = void (*)(float*, const float*, std::int64_t, std::int64_t, int, const std::int64_t*, int,
                             const float*);
+using ConvTilePartFn = void (*)(float*, const float*, std::int64_t, std::int64_t, int, const std::int64_t*,
+                                const std::uint8_t*, int, int, const float*);
 
 namespace detail {
 template <class Make, std::size_t... I>
@@ -96,6 +138,23 @@ inline ConvTileFn conv_tile_fn(int rt, int nc, int s) {
   static constexpr auto r2s2 = instances<kMaxPix / 2>([](auto nc) { return &conv_tile<2, decltype(nc)::value, 2>; });
   if (rt == 2) return s == 1 ? r2s1[nc - 1] : r2s2[nc - 1];
   return s == 1 ? r1s1[nc - 1] : r1s2[nc - 1];
+}
+
+// The part kernel for an rt x nc tile, column stride s, columns skipped `cols` (< 4).
+inline ConvTilePartFn conv_tile_part_fn(int rt, int nc, int s, unsigned cols) {
+  auto by_cols = [](auto rt_c, auto s_c) {
+    return instances<kMaxPix / decltype(rt_c)::value>([](auto nc) {
+      constexpr int RT = decltype(rt_c)::value, S = decltype(s_c)::value, NC = decltype(nc)::value;
+      return std::array<ConvTilePartFn, 4>{&conv_tile_part<RT, NC, S, 0>, &conv_tile_part<RT, NC, S, 1>,
+                                           &conv_tile_part<RT, NC, S, 2>, &conv_tile_part<RT, NC, S, 3>};
+    });
+  };
+  using One = std::integral_constant<int, 1>;
+  using Two = std::integral_constant<int, 2>;
+  static constexpr auto r1s1 = by_cols(One{}, One{}), r1s2 = by_cols(One{}, Two{});
+  static constexpr auto r2s1 = by_cols(Two{}, One{}), r2s2 = by_cols(Two{}, Two{});
+  if (rt == 2) return (s == 1 ? r2s1 : r2s2)[nc - 1][cols];
+  return (s == 1 ? r1s1 : r1s2)[nc - 1][cols];
 }
 
 // conv_tile for P pixels at src + pix[p] (any offsets): the tile of a run of pixels that wraps
@@ -137,12 +196,32 @@ struct WgradGeom {
   std::int64_t dy_image, dy_pixel;       // strides of dyT: image, pixel (kBlock: blocks of pixel-major rows)
   std::int64_t out_w, stride_h, stride_w;
   bool overwrite = false;  // the first pass over the accumulators: write them, do not add
+  // Columns of the padded row (from the tile's first tap column) that hold the image: a
+  // pixel's taps outside [col_lo, col_hi) read padding, and edge pixels skip them.
+  std::int64_t col_lo = 0, col_hi = std::int64_t{1} << 40;
 };
+
+// One pixel's multiply-adds: dv times its G x KW input values (xr[g][kw]); an edge pixel
+// (Edge) skips the taps whose column c0 + kw lies outside [lo, hi): padding, zeros.
+template <int KW, int G, bool Edge>
+inline void wgrad_pixel(Vec (&acc)[kVecs][G * KW], const float* const* xr, const Vec* dv,
+                        std::int64_t c0, std::int64_t lo, std::int64_t hi) {
+#pragma GCC unroll 16
+  for (int gi = 0; gi < G; ++gi) {
+#pragma GCC unroll 16
+    for (int kw = 0; kw < KW; ++kw) {
+      if (Edge && (c0 + kw < lo || c0 + kw >= hi)) continue;
+      const Vec b(xr[gi][kw]);
+      for (int v = 0; v < kVecs; ++v) acc[v][gi * KW + kw] = xsimd::fma(b, dv[v], acc[v][gi * KW + kw]);
+    }
+  }
+}
 
 // dwp: G groups of (KW, kBlock) accumulators, group stride gstride; x points at input channel
 // g = 0 and kernel row kh of image 0; dyt at the tile's channel block of image 0. Reduces over
 // images [0, images) and output rows [oh0, oh1) of each, added to dwp (or written over it,
-// with g.overwrite).
+// with g.overwrite). The pixels whose taps reach into the side padding are peeled off each row
+// (a k4 s2 p1 layer on 7-wide planes: 2 of 7 pixels, 1 of their 4 taps).
 template <int KW, int G>
 void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* dyt, const WgradGeom& g,
                 std::int64_t images, std::int64_t oh0, std::int64_t oh1) {
@@ -151,24 +230,28 @@ void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* d
   for (int j = 0; j < J; ++j)
     for (int v = 0; v < kVecs; ++v)
       acc[v][j] = g.overwrite ? Vec(0.f) : Vec::load_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
+  const std::int64_t sw = g.stride_w, lo = g.col_lo, hi = g.col_hi;
+  // Pixels [0, left) and [right, out_w) have taps in the padding.
+  const std::int64_t left = std::clamp<std::int64_t>((std::max<std::int64_t>(lo, 0) + sw - 1) / sw, 0, g.out_w);
+  const std::int64_t right =
+      std::clamp<std::int64_t>((std::max<std::int64_t>(hi - KW + 1, 0) + sw - 1) / sw, left, g.out_w);
   for (std::int64_t n = 0; n < images; ++n)
     for (std::int64_t oh = oh0; oh < oh1; ++oh) {
       const float* xr[G];
       for (int gi = 0; gi < G; ++gi) xr[gi] = x + n * g.x_image + gi * g.x_plane + oh * g.stride_h * g.x_row;
       const float* d = dyt + n * g.dy_image + oh * g.out_w * g.dy_pixel;
-      for (std::int64_t ow = 0; ow < g.out_w; ++ow, d += g.dy_pixel) {
-        Vec dv[kVecs];
-        for (int v = 0; v < kVecs; ++v) dv[v] = Vec::load_aligned(d + v * kLanes);
-#pragma GCC unroll 16
-        for (int gi = 0; gi < G; ++gi) {
-#pragma GCC unroll 16
-          for (int kw = 0; kw < KW; ++kw) {
-            const Vec b(xr[gi][kw]);
-            for (int v = 0; v < kVecs; ++v) acc[v][gi * KW + kw] = xsimd::fma(b, dv[v], acc[v][gi * KW + kw]);
-          }
-          xr[gi] += g.stride_w;
+      // The pixels [from, to) of the row, interior or edge ones.
+      auto pixels = [&](auto edge, std::int64_t from, std::int64_t to) {
+        for (std::int64_t ow = from; ow < to; ++ow, d += g.dy_pixel) {
+          Vec dv[kVecs];
+          for (int v = 0; v < kVecs; ++v) dv[v] = Vec::load_aligned(d + v * kLanes);
+          wgrad_pixel<KW, G, decltype(edge)::value>(acc, xr, dv, ow * sw, lo, hi);
+          for (int gi = 0; gi < G; ++gi) xr[gi] += sw;
         }
-      }
+      };
+      pixels(std::true_type{}, 0, left);
+      pixels(std::false_type{}, left, right);
+      pixels(std::true_type{}, right, g.out_w);
     }
   for (int j = 0; j < J; ++j)
     for (int v = 0; v < kVecs; ++v) acc[v][j].store_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);

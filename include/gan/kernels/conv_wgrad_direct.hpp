@@ -107,9 +107,17 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
       gs = static_cast<int>(std::min<std::int64_t>(group, ic_n - ic0));
     }
     float* const dst = acc + ob * block_stride + ((ic0 * kh_n + kh) * kw_n + kw0) * kBlock;
+    // Skip the output rows whose taps of these kernel rows all read padding rows (zeros), and
+    // the tap columns in the side padding: a k4 s2 p1 layer on a 7x7 output reads padding in
+    // 2 of 7 rows under one of 4 kernel rows, and the same for columns.
+    const std::int64_t kh_last = by_rows ? kh + gs - 1 : kh;
+    const std::int64_t lo = std::max(r0, -kernels::detail::floor_div(kh_last - s.pad_h, s.stride_h));
+    const std::int64_t hi = std::min(r1, kernels::detail::floor_div(s.pad_h + s.in_h - 1 - kh, s.stride_h) + 1);
+    WgradGeom edges = g;
+    edges.col_lo = s.pad_w - kw0, edges.col_hi = s.pad_w + s.in_w - kw0;
     wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(dst, by_rows ? kw_n * kBlock : gstride,
-                                                    xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock, g, cnt,
-                                                    r0, r1);
+                                                    xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock, edges,
+                                                    cnt, lo, std::max(lo, hi));
   };
   // dw[oc, k] += sum over copies of acc[oc block, k, oc lane] for `per` lanes from oc, with
   // block_acc the accumulator of oc's block.
