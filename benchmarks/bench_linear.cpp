@@ -1,7 +1,8 @@
 // Fully connected layers of the example models in three passes (forward with bias,
 // backward-data, backward-weight with the bias gradient), at 1 and 2 threads: issue 5 asks
-// for Linear through a fast GEMM, and Eigen's is kept only if it measures well against
-// PyTorch here. Backward-data writes dx, backward-weight adds into dw (as in bench_conv.cpp).
+// for Linear through a fast GEMM (Eigen's was kept until it measured 0.78-0.91 of PyTorch's
+// OpenBLAS on Zen 4; float products now run on the conv micro-kernel, kernels/gemm_tiles.hpp).
+// Backward-data writes dx, backward-weight adds into dw (as in bench_conv.cpp).
 // Counters as in bench_conv.cpp: GFLOPs (2 x multiply-adds) and minflt.
 //
 //   gan_bench_linear --benchmark_filter='linear2/'

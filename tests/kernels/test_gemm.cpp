@@ -1,7 +1,10 @@
 // kernels::gemm against a plain triple loop in double: all four transpose combinations,
-// beta 0 / 1 / 0.5, odd sizes, k = 0, and products large enough to be split on 2 threads:
-// few rows into column slabs (slab edges fall inside rows, not on them), few columns into
-// row slabs (an odd row count: uneven slabs).
+// alpha 1 / 0.75 and beta 0 / 1 / 0.5 (alpha 1 with beta 0 or 1 takes the micro-kernel path
+// of kernels/gemm_tiles.hpp, the rest Eigen), odd sizes, k = 0, and products large enough to
+// be split on 2 threads: few rows into column slabs (slab edges fall inside rows, not on
+// them), few columns into row slabs (an odd row count: uneven slabs). The tile path's shapes
+// cover vectors along C's columns and (few columns) along its rows, part-filled tiles and
+// vector blocks, the fewest rows (4) and shallowest reduction (8) it takes, and less (Eigen).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -23,18 +26,19 @@ std::vector<float> random_vector(std::int64_t size, gan::Rng& rng) {
   return v;
 }
 
-void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float beta, int threads) {
+void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, float beta,
+                int threads) {
   CAPTURE(ta);
   CAPTURE(tb);
   CAPTURE(m);
   CAPTURE(n);
   CAPTURE(k);
+  CAPTURE(alpha);
   CAPTURE(beta);
   CAPTURE(threads);
   gan::Rng rng(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
   const std::vector<float> a = random_vector(m * k, rng), b = random_vector(k * n, rng);
   std::vector<float> c = random_vector(m * n, rng);
-  const float alpha = 0.75f;
   std::vector<double> want(c.size());
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j) {
@@ -55,12 +59,14 @@ void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 
 }  // namespace
 
-TEST_CASE("gemm matches a triple loop on odd shapes, every transpose and beta, 1 and 2 threads") {
-  const std::int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {1, 17, 9}, {13, 1, 31}, {7, 6, 0}, {17, 1000, 300},
-                                    {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}, {33, 100, 1300}};
+TEST_CASE("gemm matches a triple loop on odd shapes, every transpose, alpha and beta, 1 and 2 threads") {
+  const std::int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},       {1, 17, 9},   {13, 1, 31},    {7, 6, 0},
+                                    {17, 1000, 300}, {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}, {33, 100, 1300},
+                                    {64, 100, 257}, {6, 40, 19},     {45, 5, 11},  {4, 33, 8},     {3, 200, 50}, {40, 50, 7}};
   for (const auto& s : shapes)
     for (int threads : {1, 2})
       for (bool ta : {false, true})
         for (bool tb : {false, true})
-          for (float beta : {0.f, 1.f, 0.5f}) check_gemm(ta, tb, s[0], s[1], s[2], beta, threads);
+          for (float alpha : {1.f, 0.75f})
+            for (float beta : {0.f, 1.f, 0.5f}) check_gemm(ta, tb, s[0], s[1], s[2], alpha, beta, threads);
 }

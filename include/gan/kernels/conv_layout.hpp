@@ -123,12 +123,13 @@ struct PhaseImage {
   }
 };
 
-// dst[k * dst_stride + l] = src[l * src_stride + k] for the kBlock lanes l and k < cols,
-// zero in lanes l >= rows: a panel of up to kBlock rows (channels) turned into `cols`
-// channel vectors. Packs weights into channel blocks and dy into pixel-major dy^T. With
-// `sums`, also sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads.
+// dst[k * dst_stride + l] = src[l * src_stride + k] for the `width` lanes l and k < cols,
+// zero in lanes l >= rows: a panel of up to width rows (channels) turned into `cols` channel
+// vectors. Packs weights into channel blocks and dy into pixel-major dy^T. With `sums`, also
+// sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads. width is
+// kBlock, or a multiple of kLanes below it (the rows of a GEMM tile).
 inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
-                            std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
+                            std::int64_t rows, std::int64_t cols, float* sums = nullptr, int width = kBlock) {
 #if GAN_CONV_AVX512 || GAN_CONV_AVX2
   using T = RegisterTranspose;
   constexpr int W = T::kWidth;
@@ -137,7 +138,7 @@ inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* sr
     for (T::Reg& t : total) t = T::zero();
     for (std::int64_t k0 = 0; k0 < cols; k0 += W) {
       const T::Mask mk = T::first(cols - k0);
-      for (int half = 0; half < kBlock; half += W) {
+      for (int half = 0; half < width; half += W) {
         T::Reg r[W];
         for (int j = 0; j < W; ++j)
           r[j] = half + j < rows ? T::load(src + (half + j) * src_stride + k0, mk) : T::zero();
@@ -149,12 +150,12 @@ inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* sr
       }
     }
     if (sums)
-      for (int half = 0; half < kBlock && half < rows; half += W) T::add_first(sums + half, rows - half, total[half / W]);
+      for (int half = 0; half < width && half < rows; half += W) T::add_first(sums + half, rows - half, total[half / W]);
     return;
   }
 #endif
   for (std::int64_t k0 = 0; k0 < cols; k0 += 16)
-    for (std::int64_t l = 0; l < kBlock; ++l) {
+    for (std::int64_t l = 0; l < width; ++l) {
       const std::int64_t k1 = std::min(cols, k0 + 16);
       for (std::int64_t k = k0; k < k1; ++k) dst[k * dst_stride + l] = l < rows ? src[l * src_stride + k] : 0.f;
     }

@@ -1,14 +1,18 @@
 #pragma once
-// The one GEMM the conv and linear kernels use: Eigen's blocked, vectorised product over
-// Eigen::Map views of raw row-major buffers (no copies). Eigen parallelises a large product
-// with OpenMP by itself, and stays serial when called inside a parallel region; few-row
-// products are split over column slabs here (below).
+// The one GEMM the conv and linear kernels use. Float products (C = op(A) op(B) or C +=)
+// run on the conv micro-kernel (kernels/gemm_tiles.hpp); the rest (double, other alpha and
+// beta, matrix-vector shapes) take Eigen's blocked, vectorised product over Eigen::Map views
+// of raw row-major buffers (no copies). Eigen parallelises a large product with OpenMP by
+// itself, and stays serial when called inside a parallel region; few-row products are split
+// over column slabs here (below).
 
 #include <cstdint>
+#include <type_traits>
 
 #include <Eigen/Core>
 
 #include "gan/config.hpp"
+#include "gan/kernels/gemm_tiles.hpp"
 
 namespace gan {
 namespace kernels {
@@ -59,6 +63,9 @@ void gemm(Op op_a, Op op_b, std::int64_t m, std::int64_t n, std::int64_t k, T al
           T* c) {
   if (m == 0 || n == 0) return;
   const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
+  if constexpr (std::is_same_v<T, float>)
+    if (alpha == 1.f && (beta == 0.f || beta == 1.f) && direct::gemm_tiles(ta, tb, m, n, k, a, b, beta == 1.f, c))
+      return;
 #if GAN_HAS_OPENMP
   // Eigen shares a product out over threads along one side only, and a few rows against
   // many columns (a batch of 64 through a linear layer of 6,272 features) ran no faster on

@@ -1,7 +1,8 @@
 #pragma once
-// The three passes of a fully connected layer on raw row-major buffers, each one Eigen GEMM
-// (kernels/gemm.hpp): x (rows, in), w (out, in), b (out), y (rows, out). ops/linear.hpp
-// records them on the tape; benchmarks/bench_linear.cpp times them against PyTorch.
+// The three passes of a fully connected layer on raw row-major buffers, each one GEMM
+// (kernels/gemm.hpp; in float, the conv micro-kernel's): x (rows, in), w (out, in), b (out),
+// y (rows, out). ops/linear.hpp records them on the tape; benchmarks/bench_linear.cpp times
+// them against PyTorch.
 
 #include <cstdint>
 

@@ -1,0 +1,185 @@
+#pragma once
+// Float GEMM on the direct conv's micro-kernel: conv_tile with a single tap is a GEMM tile,
+// kMaxPix rows of C (broadcast) by kBlock columns (vectors), so the linear layers run on the
+// same register blocking as the convs. Eigen's product (kernels/gemm.hpp) ran those layers at
+// 59-73 % of the FMA peak on Zen 4 and grew and trimmed the heap around its packing buffer on
+// every call; here the packed operands come from the caching allocator.
+//
+// C = P^T V in the tile's terms: the vector side V (k x lanes, packed in kBlock-wide blocks)
+// and the broadcast side P (k x rows). C's columns are the vector side, or, for a C with few
+// columns (a layer's data gradient into 100 inputs), its rows, stored transposed.
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gan/core/tensor.hpp"
+#include "gan/kernels/conv_layout.hpp"
+#include "gan/kernels/conv_microkernels.hpp"
+#include "gan/kernels/conv_scheduling.hpp"
+#include "gan/kernels/conv_tiles.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+
+// A k x len operand: element (kk, i) at data[kk * k_stride + i * i_stride], one stride 1.
+struct GemmSide {
+  const float* data;
+  std::int64_t k_stride, i_stride;
+};
+
+// Columns [i0, i0 + lanes) of side s (k x len) as k rows of `width` floats at dst (a multiple
+// of kLanes, at least lanes), zeros in the lanes past `lanes`.
+inline void pack_gemm_block(float* dst, const GemmSide& s, std::int64_t k, std::int64_t i0, std::int64_t lanes,
+                            int width) {
+  if (s.i_stride != 1)
+    return transpose_panel(dst, width, s.data + i0 * s.i_stride, s.i_stride, lanes, k, nullptr, width);
+  // In vectors when the block is full (std::copy's call per row took 6 % of a product).
+  for (std::int64_t kk = 0; kk < k; ++kk) {
+    const float* src = s.data + kk * s.k_stride + i0;
+    float* d = dst + kk * width;
+    if (lanes == width) {
+      for (int l = 0; l < width; l += kLanes) Vec::load_unaligned(src + l).store_aligned(d + l);
+      continue;
+    }
+    std::copy(src, src + lanes, d);
+    std::fill(d + lanes, d + width, 0.f);
+  }
+}
+
+// Reduction steps per chunk of a product whose packed vector side exceeds L2 (gemm_tiles).
+inline constexpr std::int64_t kGemmChunk = 512;
+
+// Floats per row of a packed panel of the broadcast side: its kMaxPix rows, in whole vectors
+// (a panel as wide as a vector block moved 2.3x the bytes the tiles read).
+inline constexpr int kGemmPanelWidth = (kMaxPix + kLanes - 1) / kLanes * kLanes;
+
+// The fewest rows of the broadcast side worth a tile pass, and the shallowest reduction:
+// thinner products (a layer into one feature) are matrix-vector products, which gemm leaves to
+// Eigen, and shallower ones are bound by writing C (the data gradient of a layer into one
+// feature, k = 1, wrote its 1.6 MB at half Eigen's speed through tiles): gemm_shallow.
+inline constexpr std::int64_t kGemmTileMinRows = 4, kGemmTileMinDepth = 8;
+
+// C (m x n) = op(A) op(B), or += when accumulate, for k < kGemmTileMinDepth: row by row of C,
+// each a sum of k rows of op(B) (packed first when B is transposed), written once in order.
+// The k = 1 product above: Eigen 18 / 21 GFLOP/s on 1 / 2 threads, this 18 / 34, PyTorch's
+// OpenBLAS 34 / 34 (Zen 4).
+inline void gemm_shallow(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                         const float* b, bool accumulate, float* c) {
+  Tensor<float> packed = Tensor<float>::empty(Shape{tb ? k * n : 0});
+  if (tb)
+    for (std::int64_t j = 0; j < n; ++j)
+      for (std::int64_t kk = 0; kk < k; ++kk) packed.data()[kk * n + j] = b[j * k + kk];
+  const float* rows_b = tb ? packed.data() : b;  // op(B), k x n
+  const std::int64_t whole = n / kLanes * kLanes;
+  parallel_items(team_size(), m, [&](std::int64_t i) {
+    float coef[kGemmTileMinDepth];
+    for (std::int64_t kk = 0; kk < k; ++kk) coef[kk] = ta ? a[kk * m + i] : a[i * k + kk];
+    float* dst = c + i * n;
+    for (std::int64_t j = 0; j < whole; j += kLanes) {
+      Vec v = accumulate ? Vec::load_unaligned(dst + j) : Vec(0.f);
+      for (std::int64_t kk = 0; kk < k; ++kk)
+        v = xsimd::fma(Vec(coef[kk]), Vec::load_unaligned(rows_b + kk * n + j), v);
+      v.store_unaligned(dst + j);
+    }
+    for (std::int64_t j = whole; j < n; ++j) {
+      float v = accumulate ? dst[j] : 0.f;
+      for (std::int64_t kk = 0; kk < k; ++kk) v += coef[kk] * rows_b[kk * n + j];
+      dst[j] = v;
+    }
+  });
+}
+
+// C (m x n, row-major) = op(A) op(B), or C += op(A) op(B) when accumulate; A is m x k (k x m
+// when ta), B k x n (n x k when tb), both row-major. Returns false, doing nothing, for a
+// product this path does not take (above).
+inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+                       bool accumulate, float* c) {
+  // Vectors along C's columns, or along its rows when that leaves fewer empty lanes.
+  auto padded = [](std::int64_t len) { return (len + kBlock - 1) / kBlock * kBlock; };
+  const bool transposed = padded(m) * n < padded(n) * m;
+  const std::int64_t lanes_n = transposed ? m : n, rows_n = transposed ? n : m;
+  if (k == 0 || rows_n < kGemmTileMinRows) return false;
+  if (k < kGemmTileMinDepth) return gemm_shallow(ta, tb, m, n, k, a, b, accumulate, c), true;
+  const GemmSide op_b = tb ? GemmSide{b, 1, k} : GemmSide{b, n, 1};   // op(B) as k x n
+  const GemmSide op_at = ta ? GemmSide{a, m, 1} : GemmSide{a, 1, k};  // op(A)^T as k x m
+  const GemmSide vec = transposed ? op_at : op_b, bcast = transposed ? op_b : op_at;
+  const int threads = team_size();
+  const std::int64_t blocks = (lanes_n + kBlock - 1) / kBlock, panels = (rows_n + kMaxPix - 1) / kMaxPix;
+  auto lanes_of = [&](std::int64_t vb) { return std::min<std::int64_t>(kBlock, lanes_n - vb * kBlock); };
+  // Near-equal panels of rows (100 rows as 8 panels of 12-13, not 7 x 14 + 2: a 2-row tile has
+  // too few accumulators to hide the FMA latency).
+  auto first_row = [&](std::int64_t pp) { return pp * rows_n / panels; };
+  // The broadcast side is read in place when its rows run along memory, else packed too.
+  const bool bcast_in_place = bcast.i_stride == 1;
+  constexpr int width = kGemmPanelWidth;
+  Tensor<float> pbuf = Tensor<float>::empty(Shape{bcast_in_place ? 0 : panels * k * width});
+  if (!bcast_in_place)
+    parallel_items(threads, panels, [&](std::int64_t pp) {
+      pack_gemm_block(pbuf.data() + pp * k * width, bcast, k, first_row(pp), first_row(pp + 1) - first_row(pp), width);
+    });
+  const std::int64_t tap = 0;
+  // Tile (vb, pp) of C over reduction steps [k0, k0 + kc), from those steps of the vector
+  // side's block vb packed at vp; added to C when `add`.
+  auto run_tile = [&](std::int64_t vb, std::int64_t pp, const float* vp, std::int64_t k0, std::int64_t kc, bool add) {
+    const std::int64_t r0 = first_row(pp), v0 = vb * kBlock, lanes = lanes_of(vb);
+    const int rows = static_cast<int>(first_row(pp + 1) - r0);
+    const float* src = bcast_in_place ? bcast.data + k0 * bcast.k_stride + r0 : pbuf.data() + (pp * k + k0) * width;
+    const std::int64_t src_stride = bcast_in_place ? bcast.k_stride : width;
+    alignas(64) float tile[kTileRows * kBlock];
+    conv_tile_fn(1, rows, 1)(tile, src, src_stride, 0, static_cast<int>(kc), &tap, 1, vp);
+    if (transposed) {  // tile row p is C's column r0 + p
+      const PixTile pt{0, 0, 1, rows};
+      return store_tile(c + v0 * n + r0, n, 0, 1, tile, pt, lanes, nullptr, add);
+    }
+    // Whole vectors, then the lanes of a part-filled block one at a time (std::copy's call per
+    // row took longer than the row: a product with k = 1 ran at half Eigen's speed).
+    const std::int64_t whole = lanes / kLanes * kLanes;
+    for (int p = 0; p < rows; ++p) {
+      float* dst = c + (r0 + p) * n + v0;
+      const float* t = tile + p * kBlock;
+      for (std::int64_t l = 0; l < whole; l += kLanes) {
+        Vec v = Vec::load_aligned(t + l);
+        if (add) v += Vec::load_unaligned(dst + l);
+        v.store_unaligned(dst + l);
+      }
+      for (std::int64_t l = whole; l < lanes; ++l) dst[l] = add ? dst[l] + t[l] : t[l];
+    }
+  };
+  // A packed vector side beyond L2 (> 512 KB) goes block by block, each thread packing a block
+  // into its own slot just before that block's tiles (when the blocks share out evenly), a
+  // chunk of kGemmChunk reduction steps at a time: a chunk of the block and of every panel (64
+  // + 160 KB for a batch of 64) stay in L2 for all of its tiles. Packed all at once first,
+  // whole blocks, a transposed 128 x 3136 weight ran at 165 or at 86 GFLOP/s on 2 threads from
+  // one run to the next (Zen 4).
+  const bool by_block =
+      blocks * k * kBlock > (std::int64_t{1} << 17) && (blocks % threads == 0 || blocks >= 4 * threads);
+  if (by_block) {
+    ThreadSlots slots(threads, std::min(k, kGemmChunk) * kBlock);
+    parallel_items(threads, blocks, [&](std::int64_t vb) {
+      float* vp = slots.mine(threads);
+      for (std::int64_t k0 = 0; k0 < k; k0 += kGemmChunk) {
+        const std::int64_t kc = std::min(kGemmChunk, k - k0);
+        const GemmSide part{vec.data + k0 * vec.k_stride, vec.k_stride, vec.i_stride};
+        pack_gemm_block(vp, part, kc, vb * kBlock, lanes_of(vb), kBlock);
+        for (std::int64_t pp = 0; pp < panels; ++pp) run_tile(vb, pp, vp, k0, kc, accumulate || k0 > 0);
+      }
+    });
+    return true;
+  }
+  Tensor<float> vbuf = Tensor<float>::empty(Shape{blocks * k * kBlock});
+  parallel_items(threads, blocks, [&](std::int64_t vb) {
+    pack_gemm_block(vbuf.data() + vb * k * kBlock, vec, k, vb * kBlock, lanes_of(vb), kBlock);
+  });
+  // Panel-major, so that C is written row band by row band (block-major, the k = 1 product
+  // above wrote 14 rows 25 KB apart per tile, 2.3x slower, before it went to gemm_shallow).
+  parallel_items(threads, blocks * panels, [&](std::int64_t item) {
+    const std::int64_t vb = item % blocks;
+    run_tile(vb, item / blocks, vbuf.data() + vb * k * kBlock, 0, k, accumulate);
+  });
+  return true;
+}
+
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan
