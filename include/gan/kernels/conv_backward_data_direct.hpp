@@ -141,31 +141,28 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
   std::vector<PixTile>& tiles = kept_tiles;
   std::vector<Item>& items = kept_items;
   tiles.clear(), items.clear();
-  std::vector<std::size_t> first_tile;  // per phase (pair)
-  for (std::size_t ph = 0; ph < plan.phases.size(); ph += paired ? 2 : 1) {
-    const std::size_t first = tiles.size();
-    first_tile.push_back(first);
-    pixel_tiles(tiles, plan.phases[ph].a, plan.phases[ph].b);
-    for (std::int64_t ib = 0; ib < nb; ++ib)
-      for (std::size_t t = first; t < tiles.size(); ++t)
-        items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ib), static_cast<std::int64_t>(t)});
-  }
-  first_tile.push_back(tiles.size());
   // Tap t of phase p reads padded dy row (tile row + top + dh - t / tw), and likewise for
   // columns; dy fills rows [top, top + oh) and columns [left, left + ow). skips[1]: the odd
   // phase of a pair, on the even phase's tiles.
-  std::int64_t most_taps = 1;
-  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
-  TileSkips skips[2] = {TileSkips(tiles.size()), TileSkips(paired ? tiles.size() : 0)};
-  for (std::size_t ph = 0, group = 0; ph < plan.phases.size(); ++ph) {
+  auto reach_of = [&](std::size_t ph) {
     const Phase& p = plan.phases[ph];
     TapReach reach{{}, {}, 1, 1, plan.top, plan.top + oh, plan.left, plan.left + ow};
     for (std::int64_t t = 0; t < p.th * p.tw; ++t)
       reach.row.push_back(plan.top + p.dh - t / p.tw), reach.col.push_back(plan.left + p.dw - t % p.tw);
-    const std::size_t odd = paired ? ph % 2 : 0;
-    skips[odd].mark(tiles, first_tile[group], first_tile[group + 1], reach);
-    if (!paired || odd) ++group;
+    return reach;
+  };
+  TileSkips skips[2];
+  for (std::size_t ph = 0; ph < plan.phases.size(); ph += paired ? 2 : 1) {
+    const std::size_t first = tiles.size();
+    pixel_tiles(tiles, plan.phases[ph].a, plan.phases[ph].b);
+    for (std::int64_t ib = 0; ib < nb; ++ib)
+      for (std::size_t t = first; t < tiles.size(); ++t)
+        items.push_back({static_cast<std::int32_t>(ph), static_cast<std::int32_t>(ib), static_cast<std::int64_t>(t)});
+    skips[0].mark(tiles, first, tiles.size(), reach_of(ph));
+    if (paired) skips[1].mark(tiles, first, tiles.size(), reach_of(ph + 1));
   }
+  std::int64_t most_taps = 1;
+  for (std::size_t ph = 0; ph < plan.phases.size(); ++ph) most_taps = std::max(most_taps, taps_of(ph));
   // One item of image n: its tile reduced over the nc channels of dyp (a padded chunk of dy:
   // planes `chan` floats apart, from padded row row0), with weights(ph) the item's block of
   // phase ph packed from the chunk's first channel, then stored (+ b, or added to dx).

@@ -152,7 +152,7 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
   for (std::int64_t kh = 0; kh < s.kernel_h; ++kh)
     for (std::int64_t kw = 0; kw < s.kernel_w; ++kw)
       reach.row.push_back(kh * s.dilation_h), reach.col.push_back(kw * s.dilation_w);
-  TileSkips skips(tiles.size());
+  TileSkips skips;
   skips.mark(tiles, 0, tiles.size(), reach);
   auto lanes_of = [&](std::int64_t ob) { return std::min<std::int64_t>(kBlock, oc_n - ob * kBlock); };
   // Tile pt of block ob over the nc channels of the padded image xp (planes chan floats apart,

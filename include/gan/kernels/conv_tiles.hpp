@@ -95,10 +95,9 @@ struct TilePart {
 // for a tile that reads no padding, one that wraps, or more than 255 taps.
 class TileSkips {
  public:
-  explicit TileSkips(std::size_t tiles) : range_(tiles, {0, 0}) {}
-
-  // Tiles [begin, end) of `tiles` read their source as r says.
+  // Tiles [begin, end) of `tiles` read their source as r says. Tiles not marked have no parts.
   void mark(const std::vector<PixTile>& tiles, std::size_t begin, std::size_t end, const TapReach& r) {
+    if (range_.size() < end) range_.resize(end, {0, 0});
     const std::size_t taps = r.row.size();
     if (taps > 255) return;
     auto outside = [](std::int64_t v, std::int64_t lo, std::int64_t hi) { return v < lo || v >= hi; };
@@ -136,7 +135,7 @@ class TileSkips {
       range_[i] = {part0, static_cast<std::uint32_t>(parts_.size())};
     }
   }
-  bool edge(std::size_t tile) const { return range_[tile].second > range_[tile].first; }
+  bool edge(std::size_t tile) const { return tile < range_.size() && range_[tile].second > range_[tile].first; }
   const TilePart* begin(std::size_t tile) const { return parts_.data() + range_[tile].first; }
   const TilePart* end(std::size_t tile) const { return parts_.data() + range_[tile].second; }
   const std::uint8_t* sel() const { return sel_.data(); }
