@@ -123,13 +123,17 @@ struct PhaseImage {
   }
 };
 
-// dst[k * dst_stride + l] = src[l * src_stride + k] for the `width` lanes l and k < cols,
-// zero in lanes l >= rows: a panel of up to width rows (channels) turned into `cols` channel
-// vectors. Packs weights into channel blocks and dy into pixel-major dy^T. With `sums`, also
-// sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads. width is
-// kBlock, or a multiple of kLanes below it (the rows of a GEMM tile).
-inline void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
-                            std::int64_t rows, std::int64_t cols, float* sums = nullptr, int width = kBlock) {
+// dst[k * dst_stride + l] = src[l * src_stride + k] for the Width lanes l and k < cols, zero
+// in lanes l >= rows: a panel of up to Width rows (channels) turned into `cols` channel
+// vectors. Packs weights into channel blocks and dy into pixel-major dy^T (Width = kBlock),
+// and the rows of a GEMM tile (kernels/gemm_tiles.hpp, Width = kLanes). With `sums`, also
+// sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads. (Width as a
+// run-time argument cost the data gradient of shape 2 1.5 % on Zen 4, in its weight packing.)
+template <int Width = kBlock>
+void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
+                     std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
+  static_assert(Width == kBlock || Width == kLanes, "a panel is one or two vectors wide");
+  constexpr int width = Width;
 #if GAN_CONV_AVX512 || GAN_CONV_AVX2
   using T = RegisterTranspose;
   constexpr int W = T::kWidth;

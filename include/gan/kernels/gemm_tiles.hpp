@@ -28,12 +28,12 @@ struct GemmSide {
   std::int64_t k_stride, i_stride;
 };
 
-// Columns [i0, i0 + lanes) of side s (k x len) as k rows of `width` floats at dst (a multiple
-// of kLanes, at least lanes), zeros in the lanes past `lanes`.
-inline void pack_gemm_block(float* dst, const GemmSide& s, std::int64_t k, std::int64_t i0, std::int64_t lanes,
-                            int width) {
-  if (s.i_stride != 1)
-    return transpose_panel(dst, width, s.data + i0 * s.i_stride, s.i_stride, lanes, k, nullptr, width);
+// Columns [i0, i0 + lanes) of side s (k x len) as k rows of Width floats at dst (kBlock or
+// kLanes, at least lanes), zeros in the lanes past `lanes`.
+template <int Width>
+void pack_gemm_block(float* dst, const GemmSide& s, std::int64_t k, std::int64_t i0, std::int64_t lanes) {
+  constexpr int width = Width;
+  if (s.i_stride != 1) return transpose_panel<Width>(dst, width, s.data + i0 * s.i_stride, s.i_stride, lanes, k);
   // In vectors when the block is full (std::copy's call per row took 6 % of a product).
   for (std::int64_t kk = 0; kk < k; ++kk) {
     const float* src = s.data + kk * s.k_stride + i0;
@@ -51,8 +51,10 @@ inline void pack_gemm_block(float* dst, const GemmSide& s, std::int64_t k, std::
 inline constexpr std::int64_t kGemmChunk = 512;
 
 // Floats per row of a packed panel of the broadcast side: its kMaxPix rows, in whole vectors
-// (a panel as wide as a vector block moved 2.3x the bytes the tiles read).
+// (a panel as wide as a vector block moved 2.3x the bytes the tiles read). One vector, or on
+// SSE2 (4 lanes, 6 rows) a block of two.
 inline constexpr int kGemmPanelWidth = (kMaxPix + kLanes - 1) / kLanes * kLanes;
+static_assert(kGemmPanelWidth == kLanes || kGemmPanelWidth == kBlock, "transpose_panel packs the panels");
 
 // The fewest rows of the broadcast side worth a tile pass, and the shallowest reduction:
 // thinner products (a layer into one feature) are matrix-vector products, which gemm leaves to
@@ -116,7 +118,7 @@ inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::in
   Tensor<float> pbuf = Tensor<float>::empty(Shape{bcast_in_place ? 0 : panels * k * width});
   if (!bcast_in_place)
     parallel_items(threads, panels, [&](std::int64_t pp) {
-      pack_gemm_block(pbuf.data() + pp * k * width, bcast, k, first_row(pp), first_row(pp + 1) - first_row(pp), width);
+      pack_gemm_block<width>(pbuf.data() + pp * k * width, bcast, k, first_row(pp), first_row(pp + 1) - first_row(pp));
     });
   const std::int64_t tap = 0;
   // Tile (vb, pp) of C over reduction steps [k0, k0 + kc), from those steps of the vector
@@ -161,7 +163,7 @@ inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::in
       for (std::int64_t k0 = 0; k0 < k; k0 += kGemmChunk) {
         const std::int64_t kc = std::min(kGemmChunk, k - k0);
         const GemmSide part{vec.data + k0 * vec.k_stride, vec.k_stride, vec.i_stride};
-        pack_gemm_block(vp, part, kc, vb * kBlock, lanes_of(vb), kBlock);
+        pack_gemm_block<kBlock>(vp, part, kc, vb * kBlock, lanes_of(vb));
         for (std::int64_t pp = 0; pp < panels; ++pp) run_tile(vb, pp, vp, k0, kc, accumulate || k0 > 0);
       }
     });
@@ -169,7 +171,7 @@ inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::in
   }
   Tensor<float> vbuf = Tensor<float>::empty(Shape{blocks * k * kBlock});
   parallel_items(threads, blocks, [&](std::int64_t vb) {
-    pack_gemm_block(vbuf.data() + vb * k * kBlock, vec, k, vb * kBlock, lanes_of(vb), kBlock);
+    pack_gemm_block<kBlock>(vbuf.data() + vb * k * kBlock, vec, k, vb * kBlock, lanes_of(vb));
   });
   // Panel-major, so that C is written row band by row band (block-major, the k = 1 product
   // above wrote 14 rows 25 KB apart per tile, 2.3x slower, before it went to gemm_shallow).
