@@ -151,9 +151,10 @@ inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::in
   // A packed vector side beyond L2 (> 512 KB) goes block by block, each thread packing a block
   // into its own slot just before that block's tiles (when the blocks share out evenly), a
   // chunk of kGemmChunk reduction steps at a time: a chunk of the block and of every panel (64
-  // + 160 KB for a batch of 64) stay in L2 for all of its tiles. Packed all at once first,
-  // whole blocks, a transposed 128 x 3136 weight ran at 165 or at 86 GFLOP/s on 2 threads from
-  // one run to the next (Zen 4).
+  // + 160 KB for a batch of 64) stay in L2 for all of its tiles. Known problem (Zen 4): the
+  // forward of a 3136 -> 128 layer on 2 threads runs at ~160 or at ~90 GFLOP/s in phases that
+  // last minutes, either way of packing; in the slow phase, packing x took 40 % of the time.
+  // Cause not found (performance_notes.md, twelfth session).
   const bool by_block =
       blocks * k * kBlock > (std::int64_t{1} << 17) && (blocks % threads == 0 || blocks >= 4 * threads);
   if (by_block) {
