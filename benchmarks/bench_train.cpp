@@ -1,5 +1,6 @@
 // One DCGAN-MNIST training step (batch 64) as examples/dcgan.cpp runs it: G(z) for fresh
-// z, a D step on real (label 1) and G(z).detach() (label 0), a G step through D, Adam
+// z, a D step on real (label 1) and G(z).detach() (label 0), a G step through D with D's
+// parameters frozen (their gradients would only be zeroed before D's next step), Adam
 // (lr 2e-4, betas 0.5, 0.999). Models: models::DcganGenerator / DcganDiscriminator at 28x28,
 // width 64 (G: z100 -> convT k7 128x7x7 -> convT 64x14x14 -> convT 1x28x28 tanh, BN + ReLU;
 // D: conv 64 -> conv 128 + BN, LeakyReLU 0.2 -> linear). Real images are random in [-1, 1]
@@ -41,8 +42,10 @@ void dcgan_step(benchmark::State& state) {
     loss_d.backward();
     opt_d.step();
     opt_g.zero_grad();
+    D.requires_grad_(false);
     Var<float> loss_g = gan::bce_with_logits(D(fake), 1.0);
     loss_g.backward();
+    D.requires_grad_(true);
     opt_g.step();
     benchmark::DoNotOptimize(loss_g.item());
   };

@@ -253,7 +253,8 @@ def main():
     elif vs_issue:
         w("Against issue 5's idle-machine figures for PyTorch's best configuration (not measured"
           f" here: ~{ISSUE_TORCH_STEP[1]} images/s on 1 thread, ~{ISSUE_TORCH_STEP[2]} on 2), ours is "
-          + ", ".join(vs_issue) + ".")
+          + ", ".join(vs_issue) + ". Those figures are for a step that computes D's parameter gradients"
+          " in the G step too; both steps measured here freeze D there, as examples/dcgan.cpp does.")
         w("")
     # The host's speed drifts between rounds; the medians above hide how much. The peak probe
     # shows it directly (a 2-thread peak near the 1-thread one means the second CPU was busy).

@@ -137,8 +137,10 @@ def dcgan_step_fn(batch=64, z_dim=100):
         loss_d.backward()
         opt_d.step()
         opt_g.zero_grad()
+        D.requires_grad_(False)  # as ours and examples/dcgan.cpp: no gradients for D's parameters here
         loss_g = bce(D(fake), ones)
         loss_g.backward()
+        D.requires_grad_(True)
         opt_g.step()
         return loss_g.item()
 
