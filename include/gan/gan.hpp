@@ -10,9 +10,10 @@
 //   auto d_loss = gan::bce_with_logits(D(real), 1.0)   // keeps this step out of G
 //               + gan::bce_with_logits(D(fake.detach()), 0.0);
 //   d_loss.backward();  opt_d.step();
-//   opt_g.zero_grad();                                 // G: through D into G
-//   auto g_loss = gan::bce_with_logits(D(fake), 1.0);
-//   g_loss.backward();  opt_g.step();
+//   opt_g.zero_grad();                                 // G: through D into G; D frozen
+//   D.requires_grad_(false);                           // (its gradients would only be
+//   auto g_loss = gan::bce_with_logits(D(fake), 1.0);  // zeroed before its next step)
+//   g_loss.backward();  D.requires_grad_(true);  opt_g.step();
 //
 // Compile with -march=native: the SIMD kernels use the widest ISA the compiler targets.
 
