@@ -3,8 +3,9 @@
 // ops::conv2d does for an input's first gradient (every one in the DCGAN step) and as
 // PyTorch's convolution_backward does; the weight gradient adds into dw, as after
 // zero_grad(). Counters: GFLOPs (GFLOP/s, 2 x multiply-adds of the layer, the same count for
-// every pass) and minflt (minor page faults per iteration: the caching allocator should
-// make it 0 in steady state).
+// every pass, also for a pass on the Winograd kernels, which do fewer), minflt (minor page
+// faults per iteration: the caching allocator should make it 0 in steady state) and winograd
+// (1 when the pass ran on the Winograd kernels; GAN_NO_WINOGRAD=1 runs the direct ones).
 //
 //   gan_bench_conv --benchmark_filter='shape2/'     one shape
 //   gan_bench_conv --benchmark_filter='/fwd/threads:2'
@@ -84,6 +85,8 @@ void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
     }
   };
   gan_bench::time_calls(state, once, flops(s));
+  const bool winograd = pass != Pass::backward_weight && k::runs_winograd(s, pass == Pass::backward_data);
+  state.counters["winograd"] = winograd ? 1 : 0;
 }
 
 const int kRegistered = [] {

@@ -4,7 +4,8 @@
 # threads, and writes docs/performance.md from that one run:
 #   1. Release build of gan_bench_{peak,conv,linear,train} (-O3 -march=native) in BUILD_DIR.
 #   2. gan: FMA peak probe, 9 conv shapes and 4 linear layers x 3 passes, DCGAN-MNIST step;
-#      medians over REPEATS.
+#      medians over REPEATS. Then the conv passes that can run on the Winograd kernels once
+#      more on the direct ones (GAN_NO_WINOGRAD=1), for the report's comparison of the two.
 #   3. PyTorch as shipped (Debian's default BLAS, the netlib reference libblas3), then in its
 #      best configuration: OpenBLAS (libopenblas0-openmp, the same OpenMP runtime), glibc
 #      malloc keeping freed memory, OMP_WAIT_POLICY=passive. Debian's python3-torch does its
@@ -61,6 +62,10 @@ for ((r = 1; r <= rounds; ++r)); do
     echo "== round $r/$rounds: gan_bench_$b"
     "$build/benchmarks/gan_bench_$b" "${gbench[@]}" --benchmark_out="$dir/$b.json"
   done
+  echo "== round $r/$rounds: gan_bench_conv, the Winograd rows on the direct kernels"
+  GAN_NO_WINOGRAD=1 "$build/benchmarks/gan_bench_conv" "${gbench[@]}" --benchmark_out="$dir/conv_direct.json" \
+    --benchmark_filter='shape(2|3|6|8)_[^/]*/(fwd|bwd_data)/'
+
   echo "== round $r/$rounds: PyTorch as shipped"
   LD_LIBRARY_PATH=$blas_shipped /usr/bin/python3 benchmarks/torch_reference.py "${torch_args[@]}" |
     tee "$dir/torch_shipped.jsonl"

@@ -1,8 +1,10 @@
 #pragma once
 // 2-D convolution (groups = 1). float takes the direct, channel-blocked kernels of
 // kernels/conv_direct.hpp for every shape they cover (all but pointwise / one-output-pixel
-// shapes, and strides > 2 in the forward pass), and the forward pass of a few-channel image
-// into many channels takes kernels/conv_forward_panel.hpp; double and those shapes use
+// shapes, and strides > 2 in the forward pass), the forward pass of a few-channel image into
+// many channels takes kernels/conv_forward_panel.hpp, and the forward and data gradient of a
+// 4x4 stride-2 conv between many channels take Winograd F(4x4, 2x2) from
+// kernels/conv_winograd.hpp where it pays (use_winograd); double and the other shapes use
 // im2col + GEMM per image, OpenMP over the batch, described below. These three functions (and
 // their transposed twins, built from them) are the whole interface ops/ and nn/ use, so a
 // faster implementation can replace the bodies alone.
@@ -17,12 +19,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <type_traits>
 
 #include "gan/config.hpp"
 #include "gan/core/parallel.hpp"
 #include "gan/core/tensor.hpp"
 #include "gan/kernels/conv_direct.hpp"
+#include "gan/kernels/conv_winograd.hpp"
 #include "gan/kernels/conv_wgrad_taps.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/gemm.hpp"
@@ -80,15 +84,27 @@ bool use_direct(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
   return std::is_same_v<T, float> && s.n > 0 && oh * ow > 1 && !s.columns_are_input();
 }
 
+// Winograd F(4x4, 2x2) (kernels/conv_winograd.hpp) takes the 4x4 stride-2 convs where it pays,
+// unless GAN_NO_WINOGRAD is set in the environment (for comparisons, and for the last bits of
+// fp32 agreement with a direct sum).
+template <class T>
+bool use_winograd(const ConvShape& s, std::int64_t oh, std::int64_t ow, bool backward_data) {
+  static const bool off = std::getenv("GAN_NO_WINOGRAD") != nullptr;
+  return !off && use_direct<T>(s, oh, ow) && direct::winograd_supported(s, oh, ow) &&
+         direct::winograd_pays(s, oh, ow, backward_data, direct::team_size());
+}
+
 // The kernels below take the output extent (oh, ow) explicitly; see ConvShape::as_conv()
 // for why the transposed conv needs that. `accumulate` makes the forward add into y.
 
 template <class T>
 void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvShape& s, std::int64_t oh,
                          std::int64_t ow, bool accumulate) {
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_winograd<T>(s, oh, ow, false)) return direct::conv_forward_winograd(y, x, w, b, s, oh, ow, accumulate);
     if (use_direct<T>(s, oh, ow) && direct::forward_supported(s))
       return direct::conv_forward(y, x, w, b, s, oh, ow, accumulate);
+  }
   const std::int64_t plane = oh * ow, k = s.in_c * s.kernel_h * s.kernel_w;
   const std::int64_t x_image = s.in_c * s.in_h * s.in_w, y_image = s.out_c * plane;
   const bool no_im2col = s.columns_are_input();
@@ -132,9 +148,12 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* b, const ConvSha
 template <class T>
 void conv2d_backward_data_impl(T* dx, const T* dy, const T* w, const ConvShape& s, std::int64_t oh,
                                std::int64_t ow, const T* b = nullptr, bool accumulate = true) {
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_winograd<T>(s, oh, ow, true))
+      return direct::conv_backward_data_winograd(dx, dy, w, s, oh, ow, b, accumulate);
     if (use_direct<T>(s, oh, ow) && direct::backward_data_supported(s))
       return direct::conv_backward_data(dx, dy, w, s, oh, ow, b, accumulate);
+  }
   if (!accumulate) {  // the paths below add into dx
     const std::int64_t x_plane = s.in_h * s.in_w;
     for (std::int64_t i = 0; i < s.n * s.in_c; ++i)
@@ -233,6 +252,14 @@ inline void check_not_transposed(const ConvShape& s, const char* who) {
 }
 
 }  // namespace detail
+
+// Whether float conv s's forward (or data gradient) runs on the Winograd kernels at the current
+// thread count: for benchmarks, which label those rows. A transposed conv's forward is its
+// conv's data gradient, and its data gradient that conv's forward.
+inline bool runs_winograd(const ConvShape& s, bool data_gradient) {
+  if (s.transposed) return detail::use_winograd<float>(s.as_conv(), s.in_h, s.in_w, !data_gradient);
+  return detail::use_winograd<float>(s, s.out_h(), s.out_w(), data_gradient);
+}
 
 // y = conv(x, w) + b, overwriting y. b may be null. s must be valid (ConvShape::validate).
 template <class T>

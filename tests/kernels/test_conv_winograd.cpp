@@ -1,0 +1,94 @@
+// The Winograd F(4x4, 2x2) kernels (kernels/conv_winograd.hpp) against the reference, called
+// directly on shapes the dispatch would not give them (few channels, one tile, odd planes, every
+// padding), so each edge of the tiling and of the stride phases is checked; and through the
+// public kernels on a DCGAN layer, where the dispatch takes them.
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "conv_test_util.hpp"
+#include "gan/core/parallel.hpp"
+#include "gan/kernels/conv_winograd.hpp"
+
+using namespace conv_test;
+namespace d = gan::kernels::direct;
+
+namespace {
+
+// Forward and data gradient of conv s by the Winograd kernels, with and without bias and
+// accumulation, against the reference in double.
+void check_winograd(const ConvShape& s, gan::Rng& rng) {
+  INFO(show(s));
+  const std::int64_t oh = s.out_h(), ow = s.out_w();
+  REQUIRE(d::winograd_supported(s, oh, ow));
+  auto x = random_vector<float>(s.input_shape().numel(), rng);
+  auto w = random_vector<float>(s.weight_shape().numel(), rng);
+  auto b = random_vector<float>(s.out_c, rng), bx = random_vector<float>(s.in_c, rng);
+  auto dy = random_vector<float>(s.output_shape().numel(), rng);
+  const auto xr = converted<double>(x), wr = converted<double>(w), dyr = converted<double>(dy);
+  const auto br = converted<double>(b);
+
+  std::vector<double> y_ref(dy.size());
+  ref::conv2d_forward(y_ref.data(), xr.data(), wr.data(), br.data(), s);
+  std::vector<float> y(dy.size(), 123.f);  // must be overwritten
+  d::conv_forward_winograd(y.data(), x.data(), w.data(), b.data(), s, oh, ow, false);
+  expect_close(y, y_ref, "forward with bias");
+  auto y_acc = random_vector<float>(static_cast<std::int64_t>(dy.size()), rng);
+  std::vector<double> y_acc_ref(y_acc.begin(), y_acc.end());
+  ref::conv2d_forward(y_ref.data(), xr.data(), wr.data(), static_cast<const double*>(nullptr), s);
+  for (std::size_t i = 0; i < y_ref.size(); ++i) y_acc_ref[i] += y_ref[i];
+  d::conv_forward_winograd(y_acc.data(), x.data(), w.data(), nullptr, s, oh, ow, true);
+  expect_close(y_acc, y_acc_ref, "forward accumulating");
+
+  // Data gradient: onto NaN with a per-input-channel bias (the transposed conv's forward), and
+  // accumulating onto random values.
+  std::vector<double> dx_ref(x.size(), 0.0);
+  ref::conv2d_backward_data(dx_ref.data(), dyr.data(), wr.data(), s);
+  std::vector<double> dx_bias_ref(dx_ref);
+  const std::size_t plane = static_cast<std::size_t>(s.in_h * s.in_w), channels = static_cast<std::size_t>(s.in_c);
+  for (std::size_t i = 0; i < dx_bias_ref.size(); ++i) dx_bias_ref[i] += bx[i / plane % channels];
+  std::vector<float> dx(x.size(), std::numeric_limits<float>::quiet_NaN());
+  d::conv_backward_data_winograd(dx.data(), dy.data(), w.data(), s, oh, ow, bx.data(), false);
+  expect_close(dx, dx_bias_ref, "data gradient with bias, overwriting");
+  auto dx_acc = random_vector<float>(s.input_shape().numel(), rng);
+  std::vector<double> dx_acc_ref(dx_acc.begin(), dx_acc.end());
+  for (std::size_t i = 0; i < dx_ref.size(); ++i) dx_acc_ref[i] += dx_ref[i];
+  d::conv_backward_data_winograd(dx_acc.data(), dy.data(), w.data(), s, oh, ow, nullptr, true);
+  expect_close(dx_acc, dx_acc_ref, "data gradient accumulating");
+}
+
+}  // namespace
+
+TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 and 2 threads") {
+  const int before = gan::max_threads();
+  for (int threads : {1, 2}) {
+    gan::set_num_threads(threads);
+    gan::Rng rng(41);
+    for (std::int64_t pad : {0, 1, 2, 3}) {
+      INFO("threads ", threads, ", padding ", pad);
+      check_winograd(make_shape(1, 1, 4, 4, 1, 4, 2, pad), rng);       // one channel each way, one tile
+      check_winograd(make_shape(1, 3, 5, 7, 2, 4, 2, pad), rng);       // odd planes, a part-filled lane block
+      check_winograd(make_shape(3, 17, 14, 14, 33, 4, 2, pad), rng);  // 7x7 output (DCGAN), 33 = 32 + 1 channels
+      check_winograd(make_shape(2, 5, 19, 23, 40, 4, 2, pad), rng);    // tiles across image boundaries in a chunk
+      check_winograd(make_shape(5, 20, 9, 30, 7, 4, 2, pad), rng);     // wide rows, more than one chunk
+    }
+  }
+  gan::set_num_threads(before);
+}
+
+TEST_CASE("the conv kernels take the Winograd path for a DCGAN layer and agree with the reference") {
+  // D's second conv (issue 5's shape 2, its channels cut to the fewest the dispatch takes: 16 x 4
+  // phases in, 64 out) with a batch that gives every thread two chunks of tiles, and G's matching
+  // transposed conv, whose forward is the conv's data gradient.
+  gan::Rng rng(42);
+  const ConvShape conv = make_shape(16 * gan::max_threads(), 16, 14, 14, 64, 4, 2, 1);
+  const ConvShape convt = make_shape(16 * gan::max_threads(), 64, 7, 7, 16, 4, 2, 1, 1, 0, true);
+  const int threads = d::team_size();
+  CHECK(d::winograd_pays(conv, 7, 7, false, threads));
+  CHECK(d::winograd_pays(conv, 7, 7, true, threads));
+  check_against_reference<float>(conv, true, rng);
+  check_against_reference<float>(convt, true, rng);
+}
