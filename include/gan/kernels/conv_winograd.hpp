@@ -228,51 +228,50 @@ inline void scatter_tile_avx512(float* image, const float (*y)[16], const Geomet
 }
 #endif
 
-// The 4x4 outputs (A^T M A) of chunk row `row`, tile `tile`, for every output channel, from M
-// (point, block, chunk tile, kBlock), written to dst: + dst when accumulate, + bias(o' /
-// phases_out) when bias.
+// The 4x4 outputs (A^T M A) of chunk row `row`, tile `tile`, for output channel block ob, from
+// M (point, chunk tile, kBlock), written to dst: + dst when accumulate, + bias(o' / phases_out)
+// when bias.
 inline void scatter_outputs(float* dst, const float* mbuf, const Geometry& g, std::int64_t tile, std::int64_t row,
-                            const float* bias, bool accumulate) {
-  const std::int64_t yc = g.out_channels(), blocks = (yc + kBlock - 1) / kBlock, per_image = g.tiles_h * g.tiles_w;
+                            std::int64_t ob, const float* bias, bool accumulate) {
+  const std::int64_t yc = g.out_channels(), per_image = g.tiles_h * g.tiles_w;
   const std::int64_t img = tile / per_image, ti = tile % per_image / g.tiles_w, tj = tile % g.tiles_w;
   const int step = step_of(g.phases_out);
   float* image = dst + img * g.dst_c * g.dst_h * g.dst_w;
-  for (std::int64_t ob = 0; ob < blocks; ++ob)
-    for (int v = 0; v < kVecs; ++v) {
-      const std::int64_t o0 = ob * kBlock + v * kLanes;
-      if (o0 >= yc) return;
-      Vec m[kPoints], t[kTileOut * kTileIn];
-      alignas(64) float y[kTileOut * kTileOut][kLanes];
-      for (int pt = 0; pt < kPoints; ++pt)
-        m[pt] = Vec::load_aligned(mbuf + ((pt * blocks + ob) * kChunkTiles + row) * kBlock + v * kLanes);
-      for (int col = 0; col < kTileIn; ++col) output_1d(t + col, m + col, kTileIn, kTileIn);
-      for (int r = 0; r < kTileOut; ++r) {
-        Vec out[kTileOut];
-        output_1d(out, t + r * kTileIn, 1, 1);
-        for (int j = 0; j < kTileOut; ++j) out[j].store_aligned(y[r * kTileOut + j]);
-      }
+  for (int v = 0; v < kVecs; ++v) {
+    const std::int64_t o0 = ob * kBlock + v * kLanes;
+    if (o0 >= yc) return;
+    Vec m[kPoints], t[kTileOut * kTileIn];
+    alignas(64) float y[kTileOut * kTileOut][kLanes];
+    for (int pt = 0; pt < kPoints; ++pt)
+      m[pt] = Vec::load_aligned(mbuf + (pt * kChunkTiles + row) * kBlock + v * kLanes);
+    for (int col = 0; col < kTileIn; ++col) output_1d(t + col, m + col, kTileIn, kTileIn);
+    for (int r = 0; r < kTileOut; ++r) {
+      Vec out[kTileOut];
+      output_1d(out, t + r * kTileIn, 1, 1);
+      for (int j = 0; j < kTileOut; ++j) out[j].store_aligned(y[r * kTileOut + j]);
+    }
 #if defined(__AVX512F__)
-      if constexpr (kLanes == 16) {
-        scatter_tile_avx512(image, y, g, ti, tj, o0, bias, accumulate);
-        continue;
-      }
+    if constexpr (kLanes == 16) {
+      scatter_tile_avx512(image, y, g, ti, tj, o0, bias, accumulate);
+      continue;
+    }
 #endif
-      for (int l = 0; l < kLanes && o0 + l < yc; ++l) {
-        const std::int64_t c = (o0 + l) / g.phases_out, ph = (o0 + l) % g.phases_out;
-        float* plane = image + c * g.dst_h * g.dst_w;
-        const float add = bias ? bias[c] : 0.f;
-        for (int i = 0; i < kTileOut; ++i) {
-          const std::int64_t rr = step * (ti * kTileOut + i) + ph / 2 - g.off_out;
-          if (rr < 0 || rr >= g.dst_h) continue;
-          for (int j = 0; j < kTileOut; ++j) {
-            const std::int64_t cc = step * (tj * kTileOut + j) + ph % 2 - g.off_out;
-            if (cc < 0 || cc >= g.dst_w) continue;
-            float& out = plane[rr * g.dst_w + cc];
-            out = (accumulate ? out : 0.f) + y[i * kTileOut + j][l] + add;
-          }
+    for (int l = 0; l < kLanes && o0 + l < yc; ++l) {
+      const std::int64_t c = (o0 + l) / g.phases_out, ph = (o0 + l) % g.phases_out;
+      float* plane = image + c * g.dst_h * g.dst_w;
+      const float add = bias ? bias[c] : 0.f;
+      for (int i = 0; i < kTileOut; ++i) {
+        const std::int64_t rr = step * (ti * kTileOut + i) + ph / 2 - g.off_out;
+        if (rr < 0 || rr >= g.dst_h) continue;
+        for (int j = 0; j < kTileOut; ++j) {
+          const std::int64_t cc = step * (tj * kTileOut + j) + ph % 2 - g.off_out;
+          if (cc < 0 || cc >= g.dst_w) continue;
+          float& out = plane[rr * g.dst_w + cc];
+          out = (accumulate ? out : 0.f) + y[i * kTileOut + j][l] + add;
         }
       }
     }
+  }
 }
 
 // The whole correlation of g, its weights read from w through `at`.
@@ -283,7 +282,7 @@ inline void correlate(float* dst, const float* src, const float* w, const Weight
   Tensor<float> ubuf = Tensor<float>::empty(Shape{kPoints * blocks * zc * kBlock});
   transform_weights(ubuf.data(), w, g, at, threads);
   const std::int64_t vfloats = kPoints * zc * kChunkTiles, tiles = g.tiles();
-  ThreadSlots slots(threads, vfloats + kPoints * blocks * kChunkTiles * kBlock);
+  ThreadSlots slots(threads, vfloats + kPoints * kChunkTiles * kBlock);
   const std::int64_t tap = 0;
   parallel_items(threads, (tiles + kChunkTiles - 1) / kChunkTiles, [&](std::int64_t chunk) {
     float* vbuf = slots.mine(threads);
@@ -294,17 +293,20 @@ inline void correlate(float* dst, const float* src, const float* w, const Weight
       plan_gather(plan, g, first + group * kLanes);
       transform_inputs(vbuf, src, g, plan, group);
     }
+    // A block of output channels at a time, so M stays small (100 KB) next to the chunk's V.
     const std::int64_t panels = (count + kMaxPix - 1) / kMaxPix;
-    for (int pt = 0; pt < kPoints; ++pt)
-      for (std::int64_t ob = 0; ob < blocks; ++ob)
+    for (std::int64_t ob = 0; ob < blocks; ++ob) {
+      for (int pt = 0; pt < kPoints; ++pt)
         for (std::int64_t pp = 0; pp < panels; ++pp) {
           const std::int64_t r0 = pp * count / panels, r1 = (pp + 1) * count / panels;
-          conv_tile_fn(1, static_cast<int>(r1 - r0), 1)(mbuf + ((pt * blocks + ob) * kChunkTiles + r0) * kBlock,
+          conv_tile_fn(1, static_cast<int>(r1 - r0), 1)(mbuf + (pt * kChunkTiles + r0) * kBlock,
                                                         vbuf + pt * zc * kChunkTiles + r0, kChunkTiles, 0,
                                                         static_cast<int>(zc), &tap, 1,
                                                         ubuf.data() + (pt * blocks + ob) * zc * kBlock);
         }
-    for (std::int64_t row = 0; row < count; ++row) scatter_outputs(dst, mbuf, g, first + row, row, bias, accumulate);
+      for (std::int64_t row = 0; row < count; ++row)
+        scatter_outputs(dst, mbuf, g, first + row, row, ob, bias, accumulate);
+    }
   });
 }
 
