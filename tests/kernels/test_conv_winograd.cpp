@@ -1,7 +1,8 @@
-// The Winograd F(4x4, 2x2) kernels (kernels/conv_winograd.hpp) against the reference, called
-// directly on shapes the dispatch would not give them (few channels, one tile, odd planes, every
-// padding), so each edge of the tiling and of the stride phases is checked; and through the
-// public kernels on a DCGAN layer, where the dispatch takes them.
+// The Winograd kernels (kernels/conv_winograd.hpp: F(4x4, 2x2) for 4x4 stride-2 convs, F(2x2, 3x3)
+// for 3x3 stride-1 ones) against the reference, called directly on shapes the dispatch would not
+// give them (few channels, one tile, odd planes, every padding), so each edge of the tiling and of
+// the stride phases is checked; and through the public kernels on a DCGAN layer and a residual
+// block's conv, where the dispatch takes them.
 
 #include <doctest/doctest.h>
 
@@ -69,11 +70,17 @@ TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 
     gan::Rng rng(41);
     for (std::int64_t pad : {0, 1, 2, 3}) {
       INFO("threads ", threads, ", padding ", pad);
+      // F(4x4, 2x2), 4x4 stride 2
       check_winograd(make_shape(1, 1, 4, 4, 1, 4, 2, pad), rng);       // one channel each way, one tile
       check_winograd(make_shape(1, 3, 5, 7, 2, 4, 2, pad), rng);       // odd planes, a part-filled lane block
       check_winograd(make_shape(3, 17, 14, 14, 33, 4, 2, pad), rng);  // 7x7 output (DCGAN), 33 = 32 + 1 channels
       check_winograd(make_shape(2, 5, 19, 23, 40, 4, 2, pad), rng);    // tiles across image boundaries in a chunk
       check_winograd(make_shape(5, 20, 9, 30, 7, 4, 2, pad), rng);     // wide rows, more than one chunk
+      // F(2x2, 3x3), 3x3 stride 1
+      check_winograd(make_shape(1, 1, 3, 3, 1, 3, 1, pad), rng);       // one channel each way, 1 + 2 pad outputs
+      check_winograd(make_shape(1, 3, 5, 7, 2, 3, 1, pad), rng);       // odd planes, a part-filled lane block
+      check_winograd(make_shape(2, 17, 14, 14, 33, 3, 1, pad), rng);  // 33 = 32 + 1 channels
+      check_winograd(make_shape(3, 5, 9, 30, 7, 3, 1, pad), rng);      // wide rows, more than one chunk
     }
   }
   gan::set_num_threads(before);
@@ -91,4 +98,15 @@ TEST_CASE("the conv kernels take the Winograd path for a DCGAN layer and agree w
   CHECK(d::winograd_pays(conv, 7, 7, true, threads));
   check_against_reference<float>(conv, true, rng);
   check_against_reference<float>(convt, true, rng);
+}
+
+TEST_CASE("the conv kernels take the Winograd path for a residual block's 3x3 conv and agree with the reference") {
+  // Issue 5's shape 5 (64 -> 64 channels, 3x3, padding 1) on smaller planes, with a batch that
+  // gives every thread two chunks of tiles.
+  gan::Rng rng(43);
+  const ConvShape conv = make_shape(4 * gan::max_threads(), 64, 10, 10, 64, 3, 1, 1);
+  const int threads = d::team_size();
+  CHECK(d::winograd_pays(conv, 10, 10, false, threads));
+  CHECK(d::winograd_pays(conv, 10, 10, true, threads));
+  check_against_reference<float>(conv, true, rng);
 }

@@ -3,8 +3,8 @@
 // kernels/conv_direct.hpp for every shape they cover (all but pointwise / one-output-pixel
 // shapes, and strides > 2 in the forward pass), the forward pass of a few-channel image into
 // many channels takes kernels/conv_forward_panel.hpp, and the forward and data gradient of a
-// 4x4 stride-2 conv between many channels take Winograd F(4x4, 2x2) from
-// kernels/conv_winograd.hpp where it pays (use_winograd); double and the other shapes use
+// 4x4 stride-2 or 3x3 stride-1 conv between many channels take Winograd (F(4x4, 2x2), F(2x2, 3x3))
+// from kernels/conv_winograd.hpp where it pays (use_winograd); double and the other shapes use
 // im2col + GEMM per image, OpenMP over the batch, described below. These three functions (and
 // their transposed twins, built from them) are the whole interface ops/ and nn/ use, so a
 // faster implementation can replace the bodies alone.
@@ -84,7 +84,7 @@ bool use_direct(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
   return std::is_same_v<T, float> && s.n > 0 && oh * ow > 1 && !s.columns_are_input();
 }
 
-// Winograd F(4x4, 2x2) (kernels/conv_winograd.hpp) takes the 4x4 stride-2 convs where it pays,
+// Winograd (kernels/conv_winograd.hpp) takes the 4x4 stride-2 and 3x3 stride-1 convs where it pays,
 // unless GAN_NO_WINOGRAD is set in the environment (for comparisons, and for the last bits of
 // fp32 agreement with a direct sum).
 template <class T>

@@ -1,0 +1,307 @@
+#pragma once
+// The data movement of the Winograd kernels (kernels/conv_winograd.hpp) around their point
+// products, for one tile or one group of tiles at a time: the geometry of a correlation, the
+// weights' transform into U, the inputs' gather and transform into V (lanes = tiles), and the
+// output transform of M scattered back into NCHW planes (lanes = output channels).
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gan/kernels/conv_microkernels.hpp"
+#include "gan/kernels/conv_scheduling.hpp"
+#include "gan/kernels/conv_winograd_transforms.hpp"
+
+namespace gan {
+namespace kernels {
+namespace direct {
+namespace winograd {
+
+inline constexpr std::int64_t kChunkTiles = 2 * kLanes;  // tiles per chunk: one gather per lane
+
+// base[offset[l]] for the lanes l set in `inside` (also given as bits), zero in the others;
+// AVX-512's masked gather reads no memory for those.
+inline Vec masked_gather(const float* base, const std::int32_t* offset, const float* inside, std::uint32_t bits) {
+#if defined(__AVX512F__)
+  if constexpr (kLanes == 16)
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), static_cast<__mmask16>(bits), _mm512_load_si512(offset),
+                                    base, 4);
+#endif
+  (void)bits;
+  using IVec = xsimd::batch<std::int32_t, Vec::arch_type>;
+  const auto in = Vec::load_aligned(inside) != Vec(0.f);
+  return xsimd::select(in, Vec::gather(base, IVec::load_aligned(offset)), Vec(0.f));
+}
+
+// One call's geometry in the correlation's terms: channel c' of the virtual input Z and
+// channel o' of the result, each a (phase of a) plane of a real NCHW tensor.
+//   Z(c', u, v) = src(c' / phases_in, step_in*u + r - off_in, step_in*v + s - off_in), (r, s) = c''s
+//   phase, zero outside the plane; result (o', u, v) goes to dst likewise, where inside it.
+struct Geometry {
+  std::int64_t n = 0;
+  std::int64_t src_c = 0, src_h = 0, src_w = 0, dst_c = 0, dst_h = 0, dst_w = 0;
+  int phases_in = 1, phases_out = 1;
+  std::int64_t off_in = 0, off_out = 0;
+  std::int64_t tiles_h = 0, tiles_w = 0;  // output tiles of (u, v)
+  std::int64_t in_channels() const { return src_c * phases_in; }
+  std::int64_t out_channels() const { return dst_c * phases_out; }
+  std::int64_t tiles() const { return n * tiles_h * tiles_w; }
+};
+
+inline int step_of(int phases) { return phases == 4 ? 2 : 1; }
+
+// Where tap (a, b) of the correlation's weight (o', c') sits in the real weight (OC, IC, k, k):
+// at lane_part(o', a, b) + chan_part(c', a, b), one term per side, so each side's offsets are
+// computed once. For the 4x4 stride-2 conv (phased), the forward's c' = (c, p, q) and the data
+// gradient's o' = (c, p, q) (above); the data gradient flips the taps.
+struct WeightIndex {
+  std::int64_t in_c = 0;  // the conv's input channels
+  int kernel = 4;
+  bool phased = true, data_gradient = false;
+  std::int64_t lane_part(std::int64_t o, int a, int b) const {
+    const std::int64_t k = kernel;
+    if (!data_gradient) return o * in_c * k * k;
+    if (!phased) return (o * k + k - 1 - a) * k + k - 1 - b;
+    const std::int64_t ph = o % 4;
+    return o / 4 * 16 + (2 * (1 - a) + ph / 2) * 4 + 2 * (1 - b) + ph % 2;
+  }
+  std::int64_t chan_part(std::int64_t c, int a, int b) const {
+    const std::int64_t k = kernel;
+    if (data_gradient) return c * in_c * k * k;
+    if (!phased) return (c * k + a) * k + b;
+    const std::int64_t ph = c % 4;
+    return c / 4 * 16 + (2 * a + ph / 2) * 4 + 2 * b + ph % 2;
+  }
+};
+
+// Transformed weights U: (point, block of kBlock output channels, c', kBlock lanes), zero past the
+// last output channel. F(4x4, 2x2): 6.25x the weights (3.3 MB for shape 2), ~4 % of a pass.
+template <class F>
+void transform_weights(float* u, const float* w, const Geometry& g, const WeightIndex& at, int threads) {
+  constexpr int taps = F::kTaps * F::kTaps, points = F::kIn * F::kIn;
+  const std::int64_t zc = g.in_channels(), yc = g.out_channels(), blocks = (yc + kBlock - 1) / kBlock;
+  parallel_items(threads, blocks * kVecs, [&](std::int64_t item) {
+    const std::int64_t ob = item / kVecs;
+    const int v = static_cast<int>(item % kVecs);
+    alignas(64) std::int32_t offset[taps][kLanes];
+    alignas(64) float inside[kLanes];
+    std::uint32_t bits = 0;
+    for (int l = 0; l < kLanes; ++l) {
+      const std::int64_t o = ob * kBlock + v * kLanes + l;
+      inside[l] = o < yc ? 1.f : 0.f;
+      bits |= o < yc ? 1u << l : 0u;
+      for (int t = 0; t < taps; ++t)
+        offset[t][l] = static_cast<std::int32_t>(o < yc ? at.lane_part(o, t / F::kTaps, t % F::kTaps) : 0);
+    }
+    for (std::int64_t c = 0; c < zc; ++c) {
+      Vec g_taps[taps], half[F::kIn * F::kTaps], full[points];
+      for (int t = 0; t < taps; ++t)
+        g_taps[t] = masked_gather(w + at.chan_part(c, t / F::kTaps, t % F::kTaps), offset[t], inside, bits);
+      for (int b = 0; b < F::kTaps; ++b) F::weight_1d(half + b, g_taps + b, F::kTaps);  // columns: (kIn, kTaps)
+      for (int r = 0; r < F::kIn; ++r) F::weight_1d(full + r * F::kIn, half + r * F::kTaps, 1);  // rows
+      for (int pt = 0; pt < points; ++pt)
+        full[pt].store_aligned(u + ((pt * blocks + ob) * zc + c) * kBlock + v * kLanes);
+    }
+  });
+}
+
+// Lane l of a gather group is tile first + l (l < lanes); per input element e of its tile and
+// input phase, the offset of its pixel in an image-stacked source and whether it is inside.
+template <class F>
+struct GatherPlan {
+  static constexpr int kPoints = F::kIn * F::kIn;
+  alignas(64) std::int32_t offset[4][kPoints][kLanes];
+  alignas(64) float inside[4][kPoints][kLanes];
+  std::uint32_t inside_bits[4][kPoints];  // lane l of inside as bit l
+};
+
+// The image of tile t and the tile's row and column of tiles.
+struct TilePlace {
+  std::int64_t image, row, col;
+};
+inline TilePlace place_of(const Geometry& g, std::int64_t t) {
+  const std::int64_t per_image = g.tiles_h * g.tiles_w;
+  return {t / per_image, t % per_image / g.tiles_w, t % g.tiles_w};
+}
+
+template <class F>
+void plan_gather(GatherPlan<F>& plan, const Geometry& g, std::int64_t first, int lanes) {
+  const int step = step_of(g.phases_in);
+  const std::int64_t image = g.src_c * g.src_h * g.src_w;
+  for (int l = 0; l < kLanes; ++l) {
+    const bool real = l < lanes;
+    const TilePlace at = place_of(g, real ? first + l : 0);
+    for (int ph = 0; ph < g.phases_in; ++ph)
+      for (int e = 0; e < GatherPlan<F>::kPoints; ++e) {
+        const std::int64_t row = step * (at.row * F::kOut + e / F::kIn) + ph / 2 - g.off_in;
+        const std::int64_t col = step * (at.col * F::kOut + e % F::kIn) + ph % 2 - g.off_in;
+        const bool in = real && row >= 0 && row < g.src_h && col >= 0 && col < g.src_w;
+        plan.offset[ph][e][l] = static_cast<std::int32_t>(in ? at.image * image + row * g.src_w + col : 0);
+        plan.inside[ph][e][l] = in ? 1.f : 0.f;
+        plan.inside_bits[ph][e] = (l == 0 ? 0u : plan.inside_bits[ph][e]) | (in ? 1u << l : 0u);
+      }
+  }
+}
+
+// V (point, c', vrow floats) for one group of a chunk: its inputs transformed, stored at rows
+// row0 .. row0 + kLanes - 1 (lanes past the group's tiles hold zeros the next group overwrites).
+// Channel by channel, all phases of one together, so its planes stay in L1.
+template <class F>
+void transform_inputs(float* vbuf, std::int64_t vrow, std::int64_t row0, const float* src, const Geometry& g,
+                      const GatherPlan<F>& plan) {
+  constexpr int points = GatherPlan<F>::kPoints;
+  const std::int64_t zc = g.in_channels(), plane = g.src_h * g.src_w;
+  for (std::int64_t c = 0; c < g.src_c; ++c) {
+    const float* base = src + c * plane;
+    for (int ph = 0; ph < g.phases_in; ++ph) {
+      Vec d[points];
+      for (int e = 0; e < points; ++e)
+        d[e] = masked_gather(base, plan.offset[ph][e], plan.inside[ph][e], plan.inside_bits[ph][e]);
+      for (int col = 0; col < F::kIn; ++col) F::input_1d(d + col, F::kIn);  // down columns
+      for (int row = 0; row < F::kIn; ++row) F::input_1d(d + row * F::kIn, 1);  // along rows
+      const std::int64_t cc = c * g.phases_in + ph;
+      for (int pt = 0; pt < points; ++pt) d[pt].store_unaligned(vbuf + (pt * zc + cc) * vrow + row0);
+    }
+  }
+}
+
+#if defined(__AVX512F__)
+// F(2x2, 3x3)'s transform_inputs for a group of tiles in one row of tiles, tile columns
+// col0 .. col0 + lanes - 1 (lanes <= 16): there the lanes' inputs are every other float of a
+// row, so each row of the tiles takes four masked loads and four permutes instead of four
+// gathers (the gathers took 39 % of a 64 -> 64 channel 28x28 forward).
+inline void transform_row_avx512(float* vbuf, std::int64_t vrow, std::int64_t row0, const float* src,
+                                 const Geometry& g, const TilePlace& at) {
+  using F = F2x2_3x3;
+  const std::int64_t zc = g.in_channels(), plane = g.src_h * g.src_w;
+  const std::int64_t first_col = 2 * at.col - g.off_in;
+  // Load k covers columns first_col + start[k] + 0..15; lanes outside the plane read nothing.
+  constexpr int start[4] = {0, 16, 2, 18};
+  __mmask16 in_plane[4];
+  for (int k = 0; k < 4; ++k) {
+    const std::int64_t c0 = first_col + start[k];
+    const std::int64_t lo = std::clamp<std::int64_t>(-c0, 0, 16), hi = std::clamp<std::int64_t>(g.src_w - c0, 0, 16);
+    in_plane[k] = static_cast<__mmask16>(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0u);
+  }
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const float* image = src + at.image * g.src_c * plane;
+  for (std::int64_t c = 0; c < zc; ++c) {
+    Vec d[16];
+    for (int er = 0; er < F::kIn; ++er) {
+      const std::int64_t row = 2 * at.row + er - g.off_in;
+      if (row < 0 || row >= g.src_h) {
+        for (int ec = 0; ec < F::kIn; ++ec) d[er * F::kIn + ec] = Vec(0.f);
+        continue;
+      }
+      // The row's address as an integer: first_col may be -1 or -2, before the tensor's start.
+      const std::uintptr_t at_row = reinterpret_cast<std::uintptr_t>(image + c * plane + row * g.src_w);
+      __m512 v[4];
+      for (int k = 0; k < 4; ++k) {
+        const auto* from = reinterpret_cast<const float*>(at_row + (first_col + start[k]) * std::intptr_t{4});
+        v[k] = _mm512_maskz_loadu_ps(in_plane[k], from);
+      }
+      d[er * 4 + 0] = _mm512_permutex2var_ps(v[0], even, v[1]);
+      d[er * 4 + 1] = _mm512_permutex2var_ps(v[0], odd, v[1]);
+      d[er * 4 + 2] = _mm512_permutex2var_ps(v[2], even, v[3]);
+      d[er * 4 + 3] = _mm512_permutex2var_ps(v[2], odd, v[3]);
+    }
+    for (int col = 0; col < F::kIn; ++col) F::input_1d(d + col, F::kIn);
+    for (int row = 0; row < F::kIn; ++row) F::input_1d(d + row * F::kIn, 1);
+    for (int pt = 0; pt < 16; ++pt) d[pt].store_unaligned(vbuf + (pt * zc + c) * vrow + row0);
+  }
+}
+#endif
+
+#if defined(__AVX512F__)
+// The kOut x kOut pixels y[pixel][lane] of the tile at `at` for output channels o0 .. o0 + 15
+// into their image of dst, one masked scatter per pixel (one value at a time took 16 % of a
+// shape-2 forward).
+template <int kOut>
+void scatter_tile_avx512(float* dst, const float (*y)[16], const Geometry& g, const TilePlace& at, std::int64_t o0,
+                         const float* bias, bool accumulate) {
+  const int step = step_of(g.phases_out), off = static_cast<int>(g.off_out);
+  const int h = static_cast<int>(g.dst_h), w = static_cast<int>(g.dst_w);
+  float* image = dst + at.image * g.dst_c * g.dst_h * g.dst_w;
+  const __m512i o = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(o0)),
+                                     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
+  const bool phased = g.phases_out == 4;
+  const __m512i c = phased ? _mm512_srli_epi32(o, 2) : o;
+  const __m512i p = phased ? _mm512_and_si512(_mm512_srli_epi32(o, 1), one) : zero;
+  const __m512i q = phased ? _mm512_and_si512(o, one) : zero;
+  const __mmask16 real = _mm512_cmplt_epi32_mask(o, _mm512_set1_epi32(static_cast<int>(g.out_channels())));
+  const __m512i lane = _mm512_add_epi32(_mm512_mullo_epi32(c, _mm512_set1_epi32(h * w)),
+                                        _mm512_add_epi32(_mm512_mullo_epi32(p, _mm512_set1_epi32(w)), q));
+  const __m512 add = bias ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), real, c, bias, 4) : _mm512_setzero_ps();
+  for (int i = 0; i < kOut; ++i) {
+    const int row0 = step * static_cast<int>(at.row * kOut + i) - off;
+    const __m512i row = _mm512_add_epi32(p, _mm512_set1_epi32(row0));
+    const __mmask16 in_rows =
+        real & _mm512_cmpge_epi32_mask(row, zero) & _mm512_cmplt_epi32_mask(row, _mm512_set1_epi32(h));
+    if (!in_rows) continue;
+    for (int j = 0; j < kOut; ++j) {
+      const int col0 = step * static_cast<int>(at.col * kOut + j) - off;
+      const __m512i col = _mm512_add_epi32(q, _mm512_set1_epi32(col0));
+      const __mmask16 m =
+          in_rows & _mm512_cmpge_epi32_mask(col, zero) & _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32(w));
+      const __m512i idx = _mm512_add_epi32(lane, _mm512_set1_epi32(row0 * w + col0));
+      __m512 v = _mm512_add_ps(_mm512_load_ps(y[i * kOut + j]), add);
+      if (accumulate) v = _mm512_add_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, image, 4));
+      _mm512_mask_i32scatter_ps(image, m, idx, v, 4);
+    }
+  }
+}
+#endif
+
+// The kOut x kOut outputs (A^T M A) of chunk row `row`, tile `tile`, for output channel block
+// ob, from M (point, chunk tile, kBlock), written to dst: + dst when accumulate, + bias(o' /
+// phases_out) when bias.
+template <class F>
+void scatter_outputs(float* dst, const float* mbuf, const Geometry& g, std::int64_t tile, std::int64_t row,
+                     std::int64_t ob, const float* bias, bool accumulate) {
+  constexpr int points = F::kIn * F::kIn, out = F::kOut;
+  const std::int64_t yc = g.out_channels();
+  const TilePlace at = place_of(g, tile);
+  const int step = step_of(g.phases_out);
+  for (int v = 0; v < kVecs; ++v) {
+    const std::int64_t o0 = ob * kBlock + v * kLanes;
+    if (o0 >= yc) return;
+    Vec m[points], t[out * F::kIn];
+    alignas(64) float y[out * out][kLanes];
+    for (int pt = 0; pt < points; ++pt)
+      m[pt] = Vec::load_aligned(mbuf + (pt * kChunkTiles + row) * kBlock + v * kLanes);
+    for (int col = 0; col < F::kIn; ++col) F::output_1d(t + col, m + col, F::kIn, F::kIn);
+    for (int r = 0; r < out; ++r) {
+      Vec pixels[out];
+      F::output_1d(pixels, t + r * F::kIn, 1, 1);
+      for (int j = 0; j < out; ++j) pixels[j].store_aligned(y[r * out + j]);
+    }
+#if defined(__AVX512F__)
+    if constexpr (kLanes == 16) {
+      scatter_tile_avx512<out>(dst, y, g, at, o0, bias, accumulate);
+      continue;
+    }
+#endif
+    float* image = dst + at.image * g.dst_c * g.dst_h * g.dst_w;
+    for (int l = 0; l < kLanes && o0 + l < yc; ++l) {
+      const std::int64_t c = (o0 + l) / g.phases_out, ph = (o0 + l) % g.phases_out;
+      float* plane = image + c * g.dst_h * g.dst_w;
+      const float add = bias ? bias[c] : 0.f;
+      for (int i = 0; i < out; ++i) {
+        const std::int64_t rr = step * (at.row * out + i) + ph / 2 - g.off_out;
+        if (rr < 0 || rr >= g.dst_h) continue;
+        for (int j = 0; j < out; ++j) {
+          const std::int64_t cc = step * (at.col * out + j) + ph % 2 - g.off_out;
+          if (cc < 0 || cc >= g.dst_w) continue;
+          float& o = plane[rr * g.dst_w + cc];
+          o = (accumulate ? o : 0.f) + y[i * out + j][l] + add;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace winograd
+}  // namespace direct
+}  // namespace kernels
+}  // namespace gan
