@@ -29,6 +29,7 @@
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/conv_microkernels.hpp"
 #include "gan/kernels/conv_scheduling.hpp"
+#include "gan/kernels/conv_winograd_rows.hpp"
 #include "gan/kernels/conv_winograd_tiles.hpp"
 
 namespace gan {
@@ -77,13 +78,15 @@ template <class F>
 void correlate(float* dst, const float* src, const float* w, const WeightIndex& at, const Geometry& g,
                const float* bias, bool accumulate) {
   constexpr int points = F::kIn * F::kIn;
-  constexpr std::int64_t vrow = Chunks<F>::kVRow;
   const int threads = team_size();
   const std::int64_t zc = g.in_channels(), blocks = (g.out_channels() + kBlock - 1) / kBlock;
   Tensor<float> ubuf = Tensor<float>::empty(Shape{points * blocks * zc * kBlock});
   transform_weights<F>(ubuf.data(), w, g, at, threads);
   const Chunks<F> chunks(g);
-  const std::int64_t vfloats = points * zc * vrow;
+  // A point's rows end in kLanes more floats: 4 KB apart (zc * kVRow floats), one channel's
+  // points would share an L1 set.
+  const VLayout vl{Chunks<F>::kVRow, zc * Chunks<F>::kVRow + kLanes};
+  const std::int64_t vfloats = points * vl.point;
   ThreadSlots slots(threads, vfloats + points * kChunkTiles * kBlock);
   const std::int64_t tap = 0;
   parallel_items(threads, chunks.count(), [&](std::int64_t chunk) {
@@ -95,13 +98,13 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
       const int lanes = chunks.group_length(t, first + count);
 #if defined(__AVX512F__)
       if constexpr (Chunks<F>::kRowGroups && kLanes == 16) {
-        transform_row_avx512(vbuf, vrow, t - first, src, g, place_of(g, t));
+        transform_row_avx512(vbuf, vl, t - first, src, g, place_of(g, t));
         t += lanes;
         continue;
       }
 #endif
       plan_gather(plan, g, t, lanes);
-      transform_inputs(vbuf, vrow, t - first, src, g, plan);
+      transform_inputs(vbuf, vl, t - first, src, g, plan);
       t += lanes;
     }
     // A block of output channels at a time, so M stays small (100 KB) next to the chunk's V.
@@ -111,9 +114,19 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
         for (std::int64_t pp = 0; pp < panels; ++pp) {
           const std::int64_t r0 = pp * count / panels, r1 = (pp + 1) * count / panels;
           conv_tile_fn(1, static_cast<int>(r1 - r0), 1)(mbuf + (pt * kChunkTiles + r0) * kBlock,
-                                                        vbuf + pt * zc * vrow + r0, vrow, 0, static_cast<int>(zc),
+                                                        vl.at(vbuf, pt, 0) + r0, vl.row, 0, static_cast<int>(zc),
                                                         &tap, 1, ubuf.data() + (pt * blocks + ob) * zc * kBlock);
         }
+#if defined(__AVX512F__)
+      if constexpr (Chunks<F>::kRowGroups && kLanes == 16) {
+        for (std::int64_t t = first; t < first + count;) {
+          const int lanes = chunks.group_length(t, first + count);
+          store_row_group_avx512(dst, mbuf, g, place_of(g, t), lanes, t - first, ob, bias, accumulate);
+          t += lanes;
+        }
+        continue;
+      }
+#endif
       for (std::int64_t row = 0; row < count; ++row)
         scatter_outputs<F>(dst, mbuf, g, first + row, row, ob, bias, accumulate);
     }

@@ -142,14 +142,20 @@ void plan_gather(GatherPlan<F>& plan, const Geometry& g, std::int64_t first, int
   }
 }
 
-// V (point, c', vrow floats) for one group of a chunk: its inputs transformed, stored at rows
+// Where V (point, c', tile) has row (point, c'): `row` floats apart per c', `point` apart per point.
+struct VLayout {
+  std::int64_t row, point;
+  float* at(float* v, int pt, std::int64_t c) const { return v + pt * point + c * row; }
+};
+
+// V for one group of a chunk: its inputs transformed, stored at rows
 // row0 .. row0 + kLanes - 1 (lanes past the group's tiles hold zeros the next group overwrites).
 // Channel by channel, all phases of one together, so its planes stay in L1.
 template <class F>
-void transform_inputs(float* vbuf, std::int64_t vrow, std::int64_t row0, const float* src, const Geometry& g,
+void transform_inputs(float* vbuf, const VLayout& vl, std::int64_t row0, const float* src, const Geometry& g,
                       const GatherPlan<F>& plan) {
   constexpr int points = GatherPlan<F>::kPoints;
-  const std::int64_t zc = g.in_channels(), plane = g.src_h * g.src_w;
+  const std::int64_t plane = g.src_h * g.src_w;
   for (std::int64_t c = 0; c < g.src_c; ++c) {
     const float* base = src + c * plane;
     for (int ph = 0; ph < g.phases_in; ++ph) {
@@ -159,58 +165,10 @@ void transform_inputs(float* vbuf, std::int64_t vrow, std::int64_t row0, const f
       for (int col = 0; col < F::kIn; ++col) F::input_1d(d + col, F::kIn);  // down columns
       for (int row = 0; row < F::kIn; ++row) F::input_1d(d + row * F::kIn, 1);  // along rows
       const std::int64_t cc = c * g.phases_in + ph;
-      for (int pt = 0; pt < points; ++pt) d[pt].store_unaligned(vbuf + (pt * zc + cc) * vrow + row0);
+      for (int pt = 0; pt < points; ++pt) d[pt].store_unaligned(vl.at(vbuf, pt, cc) + row0);
     }
   }
 }
-
-#if defined(__AVX512F__)
-// F(2x2, 3x3)'s transform_inputs for a group of tiles in one row of tiles, tile columns
-// col0 .. col0 + lanes - 1 (lanes <= 16): there the lanes' inputs are every other float of a
-// row, so each row of the tiles takes four masked loads and four permutes instead of four
-// gathers (the gathers took 39 % of a 64 -> 64 channel 28x28 forward).
-inline void transform_row_avx512(float* vbuf, std::int64_t vrow, std::int64_t row0, const float* src,
-                                 const Geometry& g, const TilePlace& at) {
-  using F = F2x2_3x3;
-  const std::int64_t zc = g.in_channels(), plane = g.src_h * g.src_w;
-  const std::int64_t first_col = 2 * at.col - g.off_in;
-  // Load k covers columns first_col + start[k] + 0..15; lanes outside the plane read nothing.
-  constexpr int start[4] = {0, 16, 2, 18};
-  __mmask16 in_plane[4];
-  for (int k = 0; k < 4; ++k) {
-    const std::int64_t c0 = first_col + start[k];
-    const std::int64_t lo = std::clamp<std::int64_t>(-c0, 0, 16), hi = std::clamp<std::int64_t>(g.src_w - c0, 0, 16);
-    in_plane[k] = static_cast<__mmask16>(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0u);
-  }
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  const float* image = src + at.image * g.src_c * plane;
-  for (std::int64_t c = 0; c < zc; ++c) {
-    Vec d[16];
-    for (int er = 0; er < F::kIn; ++er) {
-      const std::int64_t row = 2 * at.row + er - g.off_in;
-      if (row < 0 || row >= g.src_h) {
-        for (int ec = 0; ec < F::kIn; ++ec) d[er * F::kIn + ec] = Vec(0.f);
-        continue;
-      }
-      // The row's address as an integer: first_col may be -1 or -2, before the tensor's start.
-      const std::uintptr_t at_row = reinterpret_cast<std::uintptr_t>(image + c * plane + row * g.src_w);
-      __m512 v[4];
-      for (int k = 0; k < 4; ++k) {
-        const auto* from = reinterpret_cast<const float*>(at_row + (first_col + start[k]) * std::intptr_t{4});
-        v[k] = _mm512_maskz_loadu_ps(in_plane[k], from);
-      }
-      d[er * 4 + 0] = _mm512_permutex2var_ps(v[0], even, v[1]);
-      d[er * 4 + 1] = _mm512_permutex2var_ps(v[0], odd, v[1]);
-      d[er * 4 + 2] = _mm512_permutex2var_ps(v[2], even, v[3]);
-      d[er * 4 + 3] = _mm512_permutex2var_ps(v[2], odd, v[3]);
-    }
-    for (int col = 0; col < F::kIn; ++col) F::input_1d(d + col, F::kIn);
-    for (int row = 0; row < F::kIn; ++row) F::input_1d(d + row * F::kIn, 1);
-    for (int pt = 0; pt < 16; ++pt) d[pt].store_unaligned(vbuf + (pt * zc + c) * vrow + row0);
-  }
-}
-#endif
 
 #if defined(__AVX512F__)
 // The kOut x kOut pixels y[pixel][lane] of the tile at `at` for output channels o0 .. o0 + 15
