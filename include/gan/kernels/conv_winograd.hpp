@@ -63,10 +63,15 @@ class Chunks {
     if (!kRowGroups) return group * kLanes;
     return group / runs_per_row_ * row_ + group % runs_per_row_ * run_;
   }
-  // The length of the group that starts at tile t of a chunk ending before tile end.
-  int group_length(std::int64_t t, std::int64_t end) const {
-    const std::int64_t in_row = kRowGroups ? std::min(run_, row_ - t % row_) : kLanes;
-    return static_cast<int>(std::min(in_row, end - t));
+  // body(first tile, lanes) for each group of the chunk of tiles [first, end).
+  template <class Body>
+  void for_each_group(std::int64_t first, std::int64_t end, Body&& body) const {
+    for (std::int64_t t = first; t < end;) {
+      const std::int64_t in_row = kRowGroups ? std::min(run_, row_ - t % row_) : kLanes;
+      const int lanes = static_cast<int>(std::min(in_row, end - t));
+      body(t, lanes);
+      t += lanes;
+    }
   }
 
  private:
@@ -94,19 +99,14 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
     float* mbuf = vbuf + vfloats;
     const std::int64_t first = chunks.first(chunk), count = chunks.first(chunk + 1) - first;
     GatherPlan<F> plan;
-    for (std::int64_t t = first; t < first + count;) {
-      const int lanes = chunks.group_length(t, first + count);
+    chunks.for_each_group(first, first + count, [&](std::int64_t t, int lanes) {
 #if defined(__AVX512F__)
-      if constexpr (Chunks<F>::kRowGroups && kLanes == 16) {
-        transform_row_avx512(vbuf, vl, t - first, src, g, place_of(g, t));
-        t += lanes;
-        continue;
-      }
+      if constexpr (Chunks<F>::kRowGroups && kLanes == 16)
+        return transform_row_avx512(vbuf, vl, t - first, src, g, place_of(g, t));
 #endif
       plan_gather(plan, g, t, lanes);
       transform_inputs(vbuf, vl, t - first, src, g, plan);
-      t += lanes;
-    }
+    });
     // A block of output channels at a time, so M stays small (100 KB) next to the chunk's V.
     const std::int64_t panels = (count + kMaxPix - 1) / kMaxPix;
     for (std::int64_t ob = 0; ob < blocks; ++ob) {
@@ -119,11 +119,9 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
         }
 #if defined(__AVX512F__)
       if constexpr (Chunks<F>::kRowGroups && kLanes == 16) {
-        for (std::int64_t t = first; t < first + count;) {
-          const int lanes = chunks.group_length(t, first + count);
+        chunks.for_each_group(first, first + count, [&](std::int64_t t, int lanes) {
           store_row_group_avx512(dst, mbuf, g, place_of(g, t), lanes, t - first, ob, bias, accumulate);
-          t += lanes;
-        }
+        });
         continue;
       }
 #endif
