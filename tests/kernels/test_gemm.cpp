@@ -4,7 +4,8 @@
 // be split on 2 threads: few rows into column slabs (slab edges fall inside rows, not on
 // them), few columns into row slabs (an odd row count: uneven slabs). The tile path's shapes
 // cover vectors along C's columns and (few columns) along its rows, part-filled tiles and
-// vector blocks, the fewest rows (4) and shallowest reduction (8) it takes, and less (Eigen).
+// vector blocks, the fewest rows (4) and shallowest reduction (8) it takes, and less (the
+// shallow products' row groups, whole and part-filled, and Eigen).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -62,7 +63,8 @@ void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 TEST_CASE("gemm matches a triple loop on odd shapes, every transpose, alpha and beta, 1 and 2 threads") {
   const std::int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},       {1, 17, 9},   {13, 1, 31},    {7, 6, 0},
                                     {17, 1000, 300}, {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}, {33, 100, 1300},
-                                    {64, 100, 257}, {6, 40, 19},     {45, 5, 11},  {4, 33, 8},     {3, 200, 50}, {40, 50, 7}};
+                                    {64, 100, 257}, {6, 40, 19},     {45, 5, 11},  {4, 33, 8},     {3, 200, 50}, {40, 50, 7},
+                                    {64, 6272, 1}, {37, 21, 3}, {21, 37, 1}};
   for (const auto& s : shapes)
     for (int threads : {1, 2})
       for (bool ta : {false, true})
