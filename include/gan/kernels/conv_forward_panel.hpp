@@ -52,8 +52,13 @@ struct PanelRows {
 template <int CO, int RA>
 void panel_tile(float* out, std::int64_t out_stride, int channels, int tail, const float* panel,
                 const PanelRows& rows, const float* w, const float* bias, bool accumulate) {
+  // Every loop over acc is unrolled to constant indices: with one left rolled (the zeroing, or
+  // the stores up to `channels`) GCC kept acc in memory, zeroed, spilled and reloaded around
+  // the reduction, which for shape 1's 16 taps per tile cost 15 % (68 -> 81 GFLOP/s, 1 thread).
   Vec acc[CO][RA];
+#pragma GCC unroll 16
   for (int c = 0; c < CO; ++c)
+#pragma GCC unroll 16
     for (int v = 0; v < RA; ++v) acc[c][v] = Vec(0.f);
   for (int g = 0; g < rows.groups; ++g) {
     const float* row = panel + rows.group_offset[g];
@@ -68,9 +73,12 @@ void panel_tile(float* out, std::int64_t out_stride, int channels, int tail, con
       }
     }
   }
-  for (int c = 0; c < channels; ++c) {
+#pragma GCC unroll 16
+  for (int c = 0; c < CO; ++c) {
+    if (c == channels) break;
     const Vec b(bias ? bias[c] : 0.f);
     float* d = out + c * out_stride;
+#pragma GCC unroll 16
     for (int v = 0; v + 1 < RA; ++v) {
       Vec r = acc[c][v] + b;
       if (accumulate) r += Vec::load_unaligned(d + v * kLanes);
