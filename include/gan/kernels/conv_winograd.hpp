@@ -136,9 +136,13 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
 // The correlations of a winograd_supported conv (output oh x ow): its forward, and its data
 // gradient, each with the weight index that goes with it.
 inline bool winograd_phased(const ConvShape& s) { return s.kernel_h == 4; }
+// The side of an output tile: 4 for F(4x4, 2x2), 2 for F(2x2, 3x3).
+inline std::int64_t winograd_tile(const ConvShape& s) {
+  return winograd_phased(s) ? winograd::F4x4_2x2::kOut : winograd::F2x2_3x3::kOut;
+}
 
 inline winograd::Geometry winograd_forward_geometry(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
-  const std::int64_t tile = winograd_phased(s) ? winograd::F4x4_2x2::kOut : winograd::F2x2_3x3::kOut;
+  const std::int64_t tile = winograd_tile(s);
   winograd::Geometry g;
   g.n = s.n, g.src_c = s.in_c, g.src_h = s.in_h, g.src_w = s.in_w;
   g.dst_c = s.out_c, g.dst_h = oh, g.dst_w = ow;
@@ -151,13 +155,12 @@ inline winograd::Geometry winograd_backward_data_geometry(const ConvShape& s, st
   winograd::Geometry g;
   g.n = s.n, g.src_c = s.out_c, g.src_h = oh, g.src_w = ow;
   g.dst_c = s.in_c, g.dst_h = s.in_h, g.dst_w = s.in_w;
+  const std::int64_t tile = winograd_tile(s);
   if (!winograd_phased(s)) {
-    constexpr std::int64_t tile = winograd::F2x2_3x3::kOut;
     g.off_in = 2 - s.pad_h;
     g.tiles_h = (s.in_h + tile - 1) / tile, g.tiles_w = (s.in_w + tile - 1) / tile;
     return g;
   }
-  constexpr std::int64_t tile = winograd::F4x4_2x2::kOut;
   g.off_in = 1, g.phases_out = 4, g.off_out = s.pad_h;
   // dx row h is row u = (h + pad) / 2 of phase (h + pad) % 2
   const std::int64_t rows = (s.in_h + s.pad_h + 1) / 2, cols = (s.in_w + s.pad_w + 1) / 2;
@@ -188,7 +191,7 @@ inline bool winograd_supported(const ConvShape& s, std::int64_t oh, std::int64_t
 inline bool winograd_pays(const ConvShape& s, std::int64_t oh, std::int64_t ow, bool backward_data, int threads) {
   const winograd::Geometry g =
       backward_data ? winograd_backward_data_geometry(s, oh, ow) : winograd_forward_geometry(s, oh, ow);
-  const std::int64_t tile = winograd_phased(s) ? winograd::F4x4_2x2::kOut : winograd::F2x2_3x3::kOut;
+  const std::int64_t tile = winograd_tile(s);
   const double computed = static_cast<double>(g.tiles()) * static_cast<double>(tile * tile * g.out_channels());
   return g.in_channels() >= 64 && g.out_channels() >= 64 && g.tiles() >= 2 * threads * winograd::kChunkTiles &&
          static_cast<double>(g.n * g.dst_c * g.dst_h * g.dst_w) >= 0.6 * computed;
