@@ -48,9 +48,9 @@ void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int6
                const std::int64_t* tap, int T, const float* w) {
   constexpr int P = RT * NC;
   Vec acc[kVecs][P];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int v = 0; v < kVecs; ++v)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int p = 0; p < P; ++p) acc[v][p] = Vec(0.f);
   for (int r = 0; r < R; ++r, src += chan_stride) {
     for (int t = 0; t < T; ++t, w += kBlock) {
@@ -72,9 +72,9 @@ void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int6
       }
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
 }
 
@@ -91,9 +91,9 @@ void conv_tile_part(float* out, const float* src, std::int64_t chan_stride, std:
                     const std::int64_t* tap, const std::uint8_t* sel, int n, int T, const float* w) {
   constexpr int P = RT * NC, j0 = (Cols & kSkipFirstCol) ? 1 : 0, j1 = (Cols & kSkipLastCol) ? NC - 1 : NC;
   Vec acc[kVecs][P];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int v = 0; v < kVecs; ++v)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int p = 0; p < P; ++p) acc[v][p] = Vec::load_aligned(out + p * kBlock + v * kLanes);
   for (int r = 0; r < R; ++r, src += chan_stride, w += T * kBlock) {
     for (int k = 0; k < n; ++k) {
@@ -116,9 +116,9 @@ void conv_tile_part(float* out, const float* src, std::int64_t chan_stride, std:
       }
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
 }
 
@@ -177,9 +177,9 @@ void conv_tile_at(float* out, const float* src, std::int64_t chan_stride, const 
   Vec acc[kVecs][P];
   const float* base[P];
   for (int p = 0; p < P; ++p) base[p] = src + pix[p];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int v = 0; v < kVecs; ++v)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int p = 0; p < P; ++p) acc[v][p] = Vec(0.f);
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t, w += kBlock) {
@@ -192,9 +192,9 @@ void conv_tile_at(float* out, const float* src, std::int64_t chan_stride, const 
         for (int v = 0; v < kVecs; ++v) acc[v][p] = xsimd::fma(b, wv[v], acc[v][p]);
       }
     }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v) acc[v][p].store_aligned(out + p * kBlock + v * kLanes);
 }
 
@@ -243,9 +243,9 @@ void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* d
                 std::int64_t images, std::int64_t oh0, std::int64_t oh1) {
   constexpr int J = G * KW;
   Vec acc[kVecs][J];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < J; ++j)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v)
       acc[v][j] = g.overwrite ? Vec(0.f) : Vec::load_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
   const std::int64_t sw = g.stride_w, lo = g.col_lo, hi = g.col_hi;
@@ -271,9 +271,9 @@ void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* d
       pixels(std::false_type{}, left, right);
       pixels(std::true_type{}, right, g.out_w);
     }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < J; ++j)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v) acc[v][j].store_aligned(dwp + (j / KW) * gstride + (j % KW) * kBlock + v * kLanes);
 }
 
@@ -545,11 +545,11 @@ template <int CO, int RA, int VB>
 void pix_tile(float* out, std::int64_t out_stride, const float* src, std::int64_t chan_stride, std::int64_t row_stride,
               int R, const std::int64_t* tap, int T, const float* w) {
   Vec acc[CO][RA][VB];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int c = 0; c < CO; ++c)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < RA; ++i)
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int v = 0; v < VB; ++v) acc[c][i][v] = Vec(0.f);
   for (int r = 0; r < R; ++r, src += chan_stride)
     for (int t = 0; t < T; ++t, w += CO) {
@@ -565,11 +565,11 @@ void pix_tile(float* out, std::int64_t out_stride, const float* src, std::int64_
           for (int c = 0; c < CO; ++c) acc[c][i][v] = xsimd::fma(xv, wb[c], acc[c][i][v]);
         }
     }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int c = 0; c < CO; ++c)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < RA; ++i)
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int v = 0; v < VB; ++v) acc[c][i][v].store_aligned(out + c * out_stride + (i * VB + v) * kLanes);
 }
 
@@ -604,14 +604,14 @@ template <int R>
 void tap_tile(float* acc, const float* dy, std::int64_t dy_stride, std::int64_t dy_image, const float* cols,
               std::int64_t cols_image, int pixels, int images) {
   Vec sum[R];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) sum[r] = Vec(0.f);
   for (int n = 0; n < images; ++n, dy += dy_image, cols += cols_image)
     for (int p = 0; p < pixels; ++p) {
       const Vec c = Vec::load_aligned(cols + p * kLanes);
       for (int r = 0; r < R; ++r) sum[r] = xsimd::fma(Vec(dy[r * dy_stride + p]), c, sum[r]);
     }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) (Vec::load_aligned(acc + r * kLanes) + sum[r]).store_aligned(acc + r * kLanes);
 }
 
