@@ -117,6 +117,7 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 1, 3, 4, 5, 3, 2, 1), true, rng);  // dy planes shorter than a vector
       check_against_reference<float>(make_shape(n, 3, 9, 10, 20, 3, 1, 1), true, rng);  // panel forward, tap planes
       check_against_reference<float>(make_shape(n, 1, 12, 11, 17, 4, 2, 1), true, rng);  // panel forward, packed strips
+      check_against_reference<float>(make_shape(n, 2, 9, 40, 17, 5, 1, 2), true, rng);  // strips skipping kernel rows
       check_against_reference<float>(make_shape(n, 6, 7, 5, 1, 4, 2, 1, 1, 0, true), true, rng);  // into one channel
       check_against_reference<float>(make_shape(n, 20, 4, 5, 300, 3, 1, 1), true, rng);  // data gradient in chunks
       check_against_reference<float>(make_shape(n, 300, 4, 5, 20, 3, 1, 1), true, rng);  // forward in chunks
