@@ -42,12 +42,12 @@ inline constexpr int kBlock = kVecs * kLanes;             // channels per block
 inline constexpr int kMaxPix = kLanes >= 16 ? 14 : 6;     // pixels (taps) per tile
 inline constexpr int kMaxGroup = 6;                       // wgrad: input channels per tile
 
-// out: (RT*NC, kBlock), 64-byte aligned; w: (R, T, kBlock), 64-byte aligned.
+// conv_tile's sums, left in acc for the caller's epilogue (inlined, so they stay in registers).
 template <int RT, int NC, int S>
-void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int64_t row_stride, int R,
-               const std::int64_t* tap, int T, const float* w) {
+[[gnu::always_inline]] inline void conv_tile_sums(Vec (&acc)[kVecs][RT * NC], const float* src,
+                                                  std::int64_t chan_stride, std::int64_t row_stride, int R,
+                                                  const std::int64_t* tap, int T, const float* w) {
   constexpr int P = RT * NC;
-  Vec acc[kVecs][P];
 #pragma GCC unroll 16
   for (int v = 0; v < kVecs; ++v)
 #pragma GCC unroll 16
@@ -72,6 +72,15 @@ void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int6
       }
     }
   }
+}
+
+// out: (RT*NC, kBlock), 64-byte aligned; w: (R, T, kBlock), 64-byte aligned.
+template <int RT, int NC, int S>
+void conv_tile(float* out, const float* src, std::int64_t chan_stride, std::int64_t row_stride, int R,
+               const std::int64_t* tap, int T, const float* w) {
+  constexpr int P = RT * NC;
+  Vec acc[kVecs][P];
+  conv_tile_sums<RT, NC, S>(acc, src, chan_stride, row_stride, R, tap, T, w);
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 16
