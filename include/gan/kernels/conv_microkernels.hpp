@@ -350,6 +350,8 @@ inline constexpr int kTileRows = kMaxPix < 16 ? 16 : kMaxPix;
 // trip -Wuninitialized once inlined; the masked forms with an explicit source do not.
 inline __m512 unpacklo(__m512 a, __m512 b) { return _mm512_mask_unpacklo_ps(a, 0xFFFF, a, b); }
 inline __m512 unpackhi(__m512 a, __m512 b) { return _mm512_mask_unpackhi_ps(a, 0xFFFF, a, b); }
+inline __m512d unpacklo(__m512d a, __m512d b) { return _mm512_mask_unpacklo_pd(a, 0xFF, a, b); }
+inline __m512d unpackhi(__m512d a, __m512d b) { return _mm512_mask_unpackhi_pd(a, 0xFF, a, b); }
 template <int Imm>
 __m512 shuffle(__m512 a, __m512 b) { return _mm512_mask_shuffle_ps(a, 0xFFFF, a, b, Imm); }
 template <int Imm>

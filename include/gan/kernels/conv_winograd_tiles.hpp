@@ -2,7 +2,7 @@
 // The data movement of the Winograd kernels (kernels/conv_winograd.hpp) around their point
 // products, for one tile or one group of tiles at a time: the geometry of a correlation, the
 // weights' transform into U, the inputs' gather and transform into V (lanes = tiles), and the
-// output transform of M scattered back into NCHW planes (lanes = output channels).
+// output transform of M written back into NCHW planes (lanes = output channels).
 
 #include <algorithm>
 #include <cstdint>
@@ -171,41 +171,95 @@ void transform_inputs(float* vbuf, const VLayout& vl, std::int64_t row0, const f
 }
 
 #if defined(__AVX512F__)
-// The kOut x kOut pixels y[pixel][lane] of the tile at `at` for output channels o0 .. o0 + 15
-// into their image of dst, one masked scatter per pixel (one value at a time took 16 % of a
-// shape-2 forward).
-template <int kOut>
-void scatter_tile_avx512(float* dst, const float (*y)[16], const Geometry& g, const TilePlace& at, std::int64_t o0,
-                         const float* bias, bool accumulate) {
-  const int step = step_of(g.phases_out), off = static_cast<int>(g.off_out);
-  const int h = static_cast<int>(g.dst_h), w = static_cast<int>(g.dst_w);
-  float* image = dst + at.image * g.dst_c * g.dst_h * g.dst_w;
-  const __m512i o = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(o0)),
-                                     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
-  const bool phased = g.phases_out == 4;
-  const __m512i c = phased ? _mm512_srli_epi32(o, 2) : o;
-  const __m512i p = phased ? _mm512_and_si512(_mm512_srli_epi32(o, 1), one) : zero;
-  const __m512i q = phased ? _mm512_and_si512(o, one) : zero;
-  const __mmask16 real = _mm512_cmplt_epi32_mask(o, _mm512_set1_epi32(static_cast<int>(g.out_channels())));
-  const __m512i lane = _mm512_add_epi32(_mm512_mullo_epi32(c, _mm512_set1_epi32(h * w)),
-                                        _mm512_add_epi32(_mm512_mullo_epi32(p, _mm512_set1_epi32(w)), q));
-  const __m512 add = bias ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), real, c, bias, 4) : _mm512_setzero_ps();
+// The 4x4 outputs y[pixel][lane] of F(4x4, 2x2)'s forward (phases_out == 1) for output channels
+// o0 .. o0 + 15 at tile `at` into their image of dst (+ bias, or added): lane l is channel o0 + l,
+// so each row of the tile holds 4 adjacent outputs of one row for each of 16 channels. They go as
+// 64 masked stores of 4 floats after a 4 x 16 transpose, instead of 16 masked scatters of 16 lanes.
+inline void store_tile_plain_avx512(float* dst, const float (*y)[16], const Geometry& g, const TilePlace& at,
+                                    std::int64_t o0, const float* bias, bool accumulate) {
+  constexpr int kOut = 4;
+  const std::int64_t h = g.dst_h, w = g.dst_w, off = g.off_out;
+  const std::int64_t col0 = kOut * at.col - off;  // output column of the tile's first pixel
+  const std::int64_t lo = std::max<std::int64_t>(0, -col0), hi = std::min<std::int64_t>(kOut, w - col0);
+  if (hi <= lo) return;
+  // A row's lanes [lo, hi) moved to the front, to be stored from column col0 + lo.
+  const __m128i front = _mm_min_epi32(_mm_add_epi32(_mm_set1_epi32(static_cast<int>(lo)), _mm_setr_epi32(0, 1, 2, 3)),
+                                      _mm_set1_epi32(3));
+  const __mmask8 cols = static_cast<__mmask8>((1u << (hi - lo)) - 1);
+  const int channels = static_cast<int>(std::min<std::int64_t>(16, g.dst_c - o0));
+  const std::int64_t plane = h * w;
+  float* first = dst + (at.image * g.dst_c + o0) * plane + col0 + lo;
   for (int i = 0; i < kOut; ++i) {
-    const int row0 = step * static_cast<int>(at.row * kOut + i) - off;
-    const __m512i row = _mm512_add_epi32(p, _mm512_set1_epi32(row0));
-    const __mmask16 in_rows =
-        real & _mm512_cmpge_epi32_mask(row, zero) & _mm512_cmplt_epi32_mask(row, _mm512_set1_epi32(h));
-    if (!in_rows) continue;
-    for (int j = 0; j < kOut; ++j) {
-      const int col0 = step * static_cast<int>(at.col * kOut + j) - off;
-      const __m512i col = _mm512_add_epi32(q, _mm512_set1_epi32(col0));
-      const __mmask16 m =
-          in_rows & _mm512_cmpge_epi32_mask(col, zero) & _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32(w));
-      const __m512i idx = _mm512_add_epi32(lane, _mm512_set1_epi32(row0 * w + col0));
-      __m512 v = _mm512_add_ps(_mm512_load_ps(y[i * kOut + j]), add);
-      if (accumulate) v = _mm512_add_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, image, 4));
-      _mm512_mask_i32scatter_ps(image, m, idx, v, 4);
+    const std::int64_t r = kOut * at.row + i - off;
+    if (r < 0 || r >= h) continue;
+    const __m512 y0 = _mm512_load_ps(y[i * kOut]), y1 = _mm512_load_ps(y[i * kOut + 1]);
+    const __m512 y2 = _mm512_load_ps(y[i * kOut + 2]), y3 = _mm512_load_ps(y[i * kOut + 3]);
+    const __m512d a = _mm512_castps_pd(unpacklo(y0, y1)), b = _mm512_castps_pd(unpackhi(y0, y1));
+    const __m512d c = _mm512_castps_pd(unpacklo(y2, y3)), d = _mm512_castps_pd(unpackhi(y2, y3));
+    // 128-bit block q of rows[k] is channel 4q + k's 4 pixels
+    alignas(64) float rows[4][16];
+    _mm512_store_ps(rows[0], _mm512_castpd_ps(unpacklo(a, c)));
+    _mm512_store_ps(rows[1], _mm512_castpd_ps(unpackhi(a, c)));
+    _mm512_store_ps(rows[2], _mm512_castpd_ps(unpacklo(b, d)));
+    _mm512_store_ps(rows[3], _mm512_castpd_ps(unpackhi(b, d)));
+    float* row = first + r * w;
+    for (int l = 0; l < channels; ++l) {
+      __m128 v = _mm_permutevar_ps(_mm_load_ps(rows[l % 4] + 4 * (l / 4)), front);
+      if (bias) v = _mm_add_ps(v, _mm_set1_ps(bias[o0 + l]));
+      float* out = row + l * plane;
+      if (accumulate) v = _mm_add_ps(v, _mm_maskz_loadu_ps(cols, out));
+      _mm_mask_storeu_ps(out, cols, v);
+    }
+  }
+}
+
+// The same for F(4x4, 2x2)'s data gradient (phases_out == 4): lane l is channel
+// o0 / 4 + l / 4, row phase (l / 2) % 2, column phase l % 2, so a tile row's 4 pixels carry, for
+// each of the 4 channels and 2 row phases, 8 adjacent outputs of one dx row (column 2j + q). They
+// go as 32 masked stores of 8 floats after a 64-bit transpose, instead of 16 scatters of 16
+// lanes that wrote 8 cache lines each.
+inline void store_tile_phased_avx512(float* dst, const float (*y)[16], const Geometry& g, const TilePlace& at,
+                                     std::int64_t o0, const float* bias, bool accumulate) {
+  constexpr int kOut = 4;
+  const std::int64_t h = g.dst_h, w = g.dst_w, off = g.off_out;
+  const std::int64_t col0 = 2 * kOut * at.col - off;  // dx column of the tile's first output
+  const std::int64_t lo = std::max<std::int64_t>(0, -col0), hi = std::min<std::int64_t>(2 * kOut, w - col0);
+  if (hi <= lo) return;
+  // The segment's lanes [lo, hi) moved to the front, to be stored from column col0 + lo.
+  const __m256i front = _mm256_min_epi32(
+      _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(lo)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+      _mm256_set1_epi32(7));
+  const __mmask8 cols = static_cast<__mmask8>((1u << (hi - lo)) - 1);
+  const __m512i pairs_01 = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+  const __m512i pairs_23 = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+  const std::int64_t c0 = o0 / 4, plane = h * w;
+  float* image = dst + at.image * g.dst_c * plane;
+  for (int i = 0; i < kOut; ++i) {
+    __m512d d[kOut];
+    for (int j = 0; j < kOut; ++j) d[j] = _mm512_castps_pd(_mm512_load_ps(y[i * kOut + j]));
+    // 64-bit element m of d[j] is (channel m / 2, row phase m % 2) at columns 2j, 2j + 1.
+    __m512d seg[2][2];  // [row phase][channels 0-1 | 2-3]: two 8-float segments each
+    for (int p = 0; p < 2; ++p) {
+      const __m512d a = p ? unpackhi(d[0], d[1]) : unpacklo(d[0], d[1]);
+      const __m512d b = p ? unpackhi(d[2], d[3]) : unpacklo(d[2], d[3]);
+      seg[p][0] = _mm512_permutex2var_pd(a, pairs_01, b);
+      seg[p][1] = _mm512_permutex2var_pd(a, pairs_23, b);
+    }
+    for (int p = 0; p < 2; ++p) {
+      const std::int64_t r = 2 * (kOut * at.row + i) + p - off;
+      if (r < 0 || r >= h) continue;
+      for (int k = 0; k < 4; ++k) {
+        const std::int64_t c = c0 + k;
+        if (c >= g.dst_c) break;
+        const __m512d two = seg[p][k / 2];
+        __m256 v = _mm256_castpd_ps(k % 2 ? _mm512_mask_extractf64x4_pd(_mm256_setzero_pd(), 0xF, two, 1)
+                                                : _mm512_castpd512_pd256(two));
+        v = _mm256_permutexvar_ps(front, v);
+        if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[c]));
+        float* out = image + c * plane + r * w + col0 + lo;
+        if (accumulate) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(cols, out));
+        _mm256_mask_storeu_ps(out, cols, v);
+      }
     }
   }
 }
@@ -235,8 +289,11 @@ void scatter_outputs(float* dst, const float* mbuf, const Geometry& g, std::int6
       for (int j = 0; j < out; ++j) pixels[j].store_aligned(y[r * out + j]);
     }
 #if defined(__AVX512F__)
-    if constexpr (kLanes == 16) {
-      scatter_tile_avx512<out>(dst, y, g, at, o0, bias, accumulate);
+    if constexpr (kLanes == 16 && out == 4) {  // F(2x2, 3x3) stores rows of tiles (conv_winograd_rows.hpp)
+      if (g.phases_out == 4)
+        store_tile_phased_avx512(dst, y, g, at, o0, bias, accumulate);
+      else
+        store_tile_plain_avx512(dst, y, g, at, o0, bias, accumulate);
       continue;
     }
 #endif
