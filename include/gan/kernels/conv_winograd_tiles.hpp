@@ -104,6 +104,13 @@ void transform_weights(float* u, const float* w, const Geometry& g, const Weight
   });
 }
 
+// Whether transform_inputs loads the tiles' window rows (AVX-512) rather than gathering each input.
+#if defined(__AVX512F__)
+inline constexpr bool kWindowLoads = kLanes == 16;
+#else
+inline constexpr bool kWindowLoads = false;
+#endif
+
 // Lane l of a gather group is tile first + l (l < lanes); per input element e of its tile and
 // input phase, the offset of its pixel in an image-stacked source and whether it is inside.
 template <class F>
@@ -140,6 +147,7 @@ void plan_gather(GatherPlan<F>& plan, const Geometry& g, std::int64_t first, int
     plan.lo[l] = static_cast<int>(std::max<std::int64_t>(0, -col0));
     plan.hi[l] = real ? static_cast<int>(std::min<std::int64_t>(step * F::kIn, g.src_w - col0)) : 0;
     plan.window_at[l] = at.image * image + col0 + plan.lo[l];
+    if (kWindowLoads) continue;  // the gathers' offsets are not read
     for (int ph = 0; ph < g.phases_in; ++ph)
       for (int e = 0; e < GatherPlan<F>::kPoints; ++e) {
         const std::int64_t row = step * (at.row * F::kOut + e / F::kIn) + ph / 2 - g.off_in;
@@ -177,7 +185,7 @@ void transform_inputs(float* vbuf, const VLayout& vl, std::int64_t row0, const f
   for (std::int64_t c = 0; c < g.src_c; ++c) {
     const float* base = src + c * plane;
 #if defined(__AVX512F__)
-    if constexpr (kLanes == 16) {
+    if constexpr (kWindowLoads) {
       for (int rho = 0; rho < side; ++rho) {
         __m512 r[16];
         for (int l = 0; l < 16; ++l) {
@@ -197,7 +205,7 @@ void transform_inputs(float* vbuf, const VLayout& vl, std::int64_t row0, const f
     for (int ph = 0; ph < g.phases_in; ++ph) {
       Vec d[points];
 #if defined(__AVX512F__)
-      if constexpr (kLanes == 16) {
+      if constexpr (kWindowLoads) {
         for (int e = 0; e < points; ++e)
           d[e] = Vec::load_aligned(window[step * (e / F::kIn) + ph / 2][step * (e % F::kIn) + ph % 2]);
       } else
