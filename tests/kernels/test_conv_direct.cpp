@@ -13,6 +13,7 @@
 #include "conv_test_util.hpp"
 #include "gan/core/parallel.hpp"
 #include "gan/kernels/conv_forward_panel.hpp"
+#include "gan/kernels/conv_forward_rows.hpp"
 
 using namespace conv_test;
 
@@ -33,7 +34,13 @@ std::vector<ConvShape> boundary_cases() {
       make_shape(2, 130, 6, 5, 20, 3, 1, 1),          // and the forward pass in two chunks
       make_shape(1, 40, 15, 16, 35, 4, 2, 1, 1, 0, true),  // shape 7's 16-wide phases, odd rows
       make_shape(2, 65, 4, 4, 31, 4, 2, 1, 1, 0, true),    // shape 8-like, ragged blocks
-      make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane
+      make_shape(1, 1, 33, 33, 64, 9, 1, 4),          // shape 9: 33 wide = 2 vectors + 1 lane (row tiles: 3 x 11)
+      make_shape(1, 2, 13, 21, 32, 5, 1, 2),          // row tiles: k5, 2 input channels, 21 wide = 11 + 10
+      make_shape(2, 3, 9, 40, 60, 7, 1, 3),           // k7, 3 channels, 40 wide, 60 = 3 blocks + 12 lanes
+      make_shape(1, 1, 6, 5, 16, 9, 1, 9),            // pad 9 > 8: rows and columns that read only padding
+      make_shape(2, 1, 10, 23, 32, {3, 7}, 1, {1, 3}),  // 3x7: kernel rows and widths differ
+      make_shape(1, 2, 4, 8, 48, {5, 9}, 1, {4, 4}),  // output 8 x 8 from 4 x 8: every row tile crosses padding
+      make_shape(1, 1, 9, 7, 32, 7, 1, 3),            // 7-wide rows: too narrow for row tiles, the panel path
       make_shape(1, 3, 35, 37, 5, 5, 2, 2),           // RGB input: pixel vectors, 2x2 phases
       make_shape(1, 3, 35, 37, 18, 5, 2, 2),          // RGB into 18: panel forward, 2x2 phases, a partial channel tile
       make_shape(3, 1, 7, 70, 16, 3, 1, 1),           // 70-wide rows: an output row longer than a panel strip
@@ -118,6 +125,7 @@ TEST_CASE("float conv kernels agree with the reference on 1, 2 and 3 threads") {
       check_against_reference<float>(make_shape(n, 3, 9, 10, 20, 3, 1, 1), true, rng);  // panel forward, tap planes
       check_against_reference<float>(make_shape(n, 1, 12, 11, 17, 4, 2, 1), true, rng);  // panel forward, packed strips
       check_against_reference<float>(make_shape(n, 2, 9, 40, 17, 5, 1, 2), true, rng);  // strips skipping kernel rows
+      check_against_reference<float>(make_shape(n, 1, 11, 33, 32, 9, 1, 4), true, rng);  // row tiles, bands of rows
       check_against_reference<float>(make_shape(n, 6, 7, 5, 1, 4, 2, 1, 1, 0, true), true, rng);  // into one channel
       check_against_reference<float>(make_shape(n, 20, 4, 5, 300, 3, 1, 1), true, rng);  // data gradient in chunks
       check_against_reference<float>(make_shape(n, 300, 4, 5, 20, 3, 1, 1), true, rng);  // forward in chunks
@@ -142,8 +150,10 @@ TEST_CASE("the direct forward adds into y, bias included, when accumulating") {
   // so this pins the documented rule on the blocked, chunked, pixel-vector and panel paths alike.
   namespace d = gan::kernels::direct;
   gan::Rng rng(31);
+  int row_tile_cases = 0;
   for (const ConvShape& s : {make_shape(2, 33, 9, 8, 34, 4, 2, 1), make_shape(1, 300, 4, 5, 20, 3, 1, 1),
-                             make_shape(2, 1, 12, 11, 5, 3, 2, 1), make_shape(2, 2, 12, 11, 18, 3, 2, 1)}) {
+                             make_shape(2, 1, 12, 11, 5, 3, 2, 1), make_shape(2, 2, 12, 11, 18, 3, 2, 1),
+                             make_shape(2, 1, 9, 20, 30, 5, 1, 2)}) {
     INFO(show(s));
     const gan::Shape out = s.output_shape();
     auto x = random_vector<float>(s.input_shape().numel(), rng);
@@ -153,14 +163,24 @@ TEST_CASE("the direct forward adds into y, bias included, when accumulating") {
     std::vector<float> want(y.size());
     ref::conv2d_forward(want.data(), x.data(), w.data(), b.data(), s);
     for (std::size_t i = 0; i < want.size(); ++i) want[i] += y[i];
-    auto y_panel = y;
+    const auto y_before = y;
+    auto y_panel = y_before;
     d::conv_forward(y.data(), x.data(), w.data(), b.data(), s, out[2], out[3], true);
     expect_close(y, want, "accumulating forward");
     if (d::forward_panel_preferred(s)) {
       d::conv_forward_panel(y_panel.data(), x.data(), w.data(), b.data(), s, out[2], out[3], true);
       expect_close(y_panel, want, "accumulating panel forward");
     }
+#if GAN_CONV_AVX512
+    if (d::forward_rows_preferred(s)) {
+      ++row_tile_cases;
+      auto y_rows = y_before;
+      d::conv_forward_rows(y_rows.data(), x.data(), w.data(), b.data(), s, out[2], out[3], true);
+      expect_close(y_rows, want, "accumulating row-tile forward");
+    }
+#endif
   }
+  if (GAN_CONV_AVX512) CHECK(row_tile_cases == 1);
 }
 
 TEST_CASE("pixel tiles cover every output pixel once, in rectangles or wrapping runs") {

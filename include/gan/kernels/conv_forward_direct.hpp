@@ -11,6 +11,7 @@
 #include "gan/config.hpp"
 #include "gan/core/tensor.hpp"
 #include "gan/kernels/conv_forward_panel.hpp"
+#include "gan/kernels/conv_forward_rows.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/conv_layout.hpp"
 #include "gan/kernels/conv_microkernels.hpp"
@@ -84,7 +85,8 @@ struct WideToDense {
 // stride_w phase planes, so every tap reads a contiguous run of one phase plane; kPixCo
 // output channels share each load. With more output channels the panel path
 // (kernels/conv_forward_panel.hpp) takes the pass (issue 5's shapes 1 and 9): this path and
-// the channel-blocked one both lost to it, on AVX-512 and on AVX2. conv_forward asks it first.
+// the channel-blocked one both lost to it, on AVX-512 and on AVX2. conv_forward asks it first,
+// after the AVX-512 row tiles (kernels/conv_forward_rows.hpp: stride 1, kernels 5 to 9 wide).
 inline bool forward_pix_preferred(const ConvShape& s) {
   return s.in_c < 4 && s.dilation_h == 1 && s.dilation_w == 1;
 }
@@ -133,6 +135,9 @@ inline bool forward_supported(const ConvShape& s) { return s.stride_w == 1 || s.
 // path of conv2d_forward_impl; the data gradient below adds no bias when accumulating).
 inline void conv_forward(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                          std::int64_t oh, std::int64_t ow, bool accumulate) {
+#if GAN_CONV_AVX512
+  if (forward_rows_preferred(s)) return conv_forward_rows(y, x, w, b, s, oh, ow, accumulate);
+#endif
   if (forward_panel_preferred(s)) return conv_forward_panel(y, x, w, b, s, oh, ow, accumulate);
   if (forward_pix_preferred(s)) return conv_forward_pix(y, x, w, b, s, oh, ow, accumulate);
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, taps = s.kernel_h * s.kernel_w, nb = blocks(oc_n);
