@@ -8,7 +8,7 @@
 // input column is multiplied into exactly the pixels whose taps reach it and no padding tap
 // is computed. One register transpose per tile turns its pixel vectors into runs of y's
 // planes. Shape 9 forward, Zen 4, Google Benchmark, 3 interleaved pairs against the panel:
-// 114.9 -> 122.0 GFLOP/s on 1 thread, 224.8 -> 240.5 on 2. AVX-512 only: with AVX2's 16
+// 114.9 -> 122.1 GFLOP/s on 1 thread, 224.2 -> 240.5 on 2. AVX-512 only: with AVX2's 16
 // registers a 9-wide kernel row would leave 5 accumulators.
 //
 //   row_tile:  acc[j] += x[u] * w[kx]   for every input column u = j0 + j + kx - pad_w in
