@@ -31,17 +31,8 @@ namespace direct {
 
 #if GAN_CONV_AVX512
 
-// f(integral_constant<int, 0>), ..., f(integral_constant<int, N - 1>): loops whose indices
-// must be constants, so that every accumulator stays a register.
-template <class F, int... I>
-inline void unrolled(F&& f, std::integer_sequence<int, I...>) {
-  (f(std::integral_constant<int, I>{}), ...);
-}
-template <int N, class F>
-inline void unrolled(F&& f) {
-  unrolled(f, std::make_integer_sequence<int, N>{});
-}
-// The same over [First, Last).
+// f(integral_constant<int, First>), ..., f(integral_constant<int, Last - 1>): loops whose
+// indices must be constants, so that every accumulator stays a register.
 template <int First, class F, int... I>
 inline void unrolled_from(F&& f, std::integer_sequence<int, I...>) {
   (f(std::integral_constant<int, First + I>{}), ...);
@@ -87,7 +78,7 @@ template <int K, int P>
 void row_tile(const RowTileArgs& a) {
   const int d_lo = a.d_lo, d_hi = a.d_hi, rows = a.kernel_rows;
   Vec acc[P];
-  unrolled<P>([&](auto j) { acc[j] = Vec(0.f); });
+  unrolled<0, P>([&](auto j) { acc[j] = Vec(0.f); });
   for (int ic = 0; ic < a.in_c; ++ic) {
     // Column u0 of the row (u0 < 0 over left padding; only columns from d_lo on are read), so
     // that every broadcast is one load at a constant displacement: indexed x[u0 + d], GCC kept
@@ -96,9 +87,9 @@ void row_tile(const RowTileArgs& a) {
     const float* w = a.w + ic * a.w_chan;
     for (int r = 0; r < rows; ++r, x += a.x_row, w += K * kLanes) {
       Vec wk[K];
-      unrolled<K>([&](auto k) { wk[k] = Vec::load_unaligned(w + k * kLanes); });
+      unrolled<0, K>([&](auto k) { wk[k] = Vec::load_unaligned(w + k * kLanes); });
       // Input column d (from u0) reaches pixels j = d - kx: those with 0 <= d - j < K.
-      unrolled<P + K - 1>([&](auto d) {
+      unrolled<0, P + K - 1>([&](auto d) {
         if (d >= d_lo && d < d_hi) {
           constexpr int dv = decltype(d)::value;
           const Vec xb(x[dv]);
@@ -109,7 +100,7 @@ void row_tile(const RowTileArgs& a) {
     }
   }
   __m512 r[16];
-  unrolled<16>([&](auto j) {
+  unrolled<0, 16>([&](auto j) {
     if constexpr (j < P)
       r[j] = acc[j].data;
     else
@@ -123,7 +114,7 @@ void row_tile(const RowTileArgs& a) {
   const std::int64_t out_stride = a.out_stride;
   const bool accumulate = a.accumulate;
   const int channels = a.channels;
-  unrolled<16>([&](auto c) {
+  unrolled<0, 16>([&](auto c) {
     if (c >= channels) return;
     __m512 v = r[c];
     if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[c]));
