@@ -4,8 +4,10 @@
 // be split on 2 threads: few rows into column slabs (slab edges fall inside rows, not on
 // them), few columns into row slabs (an odd row count: uneven slabs). The tile path's shapes
 // cover vectors along C's columns and (few columns) along its rows, part-filled tiles and
-// vector blocks, the fewest rows (4) and shallowest reduction (8) it takes, and less (the
-// shallow products' row groups, whole and part-filled, and Eigen).
+// vector blocks (one of a whole vector and a part: 50 = 32 + 16 + 2), the fewest rows (4) and
+// shallowest reduction (8) it takes, and less (the shallow products' row groups, whole and
+// part-filled, and Eigen). With alpha 1, each also with a column bias (a linear layer's),
+// which the tiles add as they store and the other paths first.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -28,7 +30,7 @@ std::vector<float> random_vector(std::int64_t size, gan::Rng& rng) {
 }
 
 void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, float beta,
-                int threads) {
+                int threads, bool with_bias) {
   CAPTURE(ta);
   CAPTURE(tb);
   CAPTURE(m);
@@ -37,8 +39,9 @@ void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
   CAPTURE(alpha);
   CAPTURE(beta);
   CAPTURE(threads);
+  CAPTURE(with_bias);
   gan::Rng rng(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
-  const std::vector<float> a = random_vector(m * k, rng), b = random_vector(k * n, rng);
+  const std::vector<float> a = random_vector(m * k, rng), b = random_vector(k * n, rng), bias = random_vector(n, rng);
   std::vector<float> c = random_vector(m * n, rng);
   std::vector<double> want(c.size());
   for (std::int64_t i = 0; i < m; ++i)
@@ -46,12 +49,13 @@ void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
       double sum = 0;
       for (std::int64_t p = 0; p < k; ++p)
         sum += double(a[std::size_t(ta ? p * m + i : i * k + p)]) * double(b[std::size_t(tb ? j * k + p : p * n + j)]);
-      want[std::size_t(i * n + j)] = alpha * sum + (beta == 0.f ? 0.0 : double(beta) * c[std::size_t(i * n + j)]);
+      want[std::size_t(i * n + j)] = alpha * sum + (beta == 0.f ? 0.0 : double(beta) * c[std::size_t(i * n + j)]) +
+                                     (with_bias ? double(bias[std::size_t(j)]) : 0.0);
     }
   if (beta == 0.f) std::fill(c.begin(), c.end(), std::nanf(""));  // beta 0 must not read C
   gan::set_num_threads(threads);
   gan::kernels::gemm(ta ? Op::transpose : Op::none, tb ? Op::transpose : Op::none, m, n, k, alpha, a.data(), b.data(),
-                     beta, c.data());
+                     beta, c.data(), with_bias ? bias.data() : nullptr);
   gan::set_num_threads(2);
   double worst = 0;
   for (std::size_t i = 0; i < c.size(); ++i) worst = std::max(worst, std::abs(c[i] - want[i]) / (1.0 + std::abs(want[i])));
@@ -60,15 +64,17 @@ void check_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 
 }  // namespace
 
-TEST_CASE("gemm matches a triple loop on odd shapes, every transpose, alpha and beta, 1 and 2 threads") {
+TEST_CASE("gemm matches a triple loop on odd shapes, every transpose, alpha, beta and bias, 1 and 2 threads") {
   const std::int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},       {1, 17, 9},   {13, 1, 31},    {7, 6, 0},
                                     {17, 1000, 300}, {64, 6272, 100}, {5, 2049, 513}, {300, 40, 500}, {33, 100, 1300},
                                     {64, 100, 257}, {6, 40, 19},     {45, 5, 11},  {4, 33, 8},     {3, 200, 50}, {40, 50, 7},
-                                    {64, 6272, 1}, {37, 21, 3}, {21, 37, 1}};
+                                    {64, 6272, 1}, {37, 21, 3}, {21, 37, 1}, {33, 50, 20}};
   for (const auto& s : shapes)
     for (int threads : {1, 2})
       for (bool ta : {false, true})
         for (bool tb : {false, true})
           for (float alpha : {1.f, 0.75f})
-            for (float beta : {0.f, 1.f, 0.5f}) check_gemm(ta, tb, s[0], s[1], s[2], alpha, beta, threads);
+            for (float beta : {0.f, 1.f, 0.5f})
+              for (bool bias : {false, true})
+                if (!bias || alpha == 1.f) check_gemm(ta, tb, s[0], s[1], s[2], alpha, beta, threads, bias);
 }

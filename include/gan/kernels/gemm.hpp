@@ -58,14 +58,27 @@ void gemm_columns(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t
 // C = alpha * op(A) * op(B) + beta * C, every matrix row-major and densely packed:
 // C is m x n; op(A) is m x k (A is stored k x m when transposed); op(B) is k x n (B stored
 // n x k when transposed). beta == 0 ignores C's old contents, which may be uninitialised.
+// With column_bias (n values), also + column_bias[j] in every row's column j (a linear
+// layer's bias: the float tiles add it as they store).
 template <class T>
 void gemm(Op op_a, Op op_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, const T* b, T beta,
-          T* c) {
+          T* c, const T* column_bias = nullptr) {
   if (m == 0 || n == 0) return;
   const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
   if constexpr (std::is_same_v<T, float>)
-    if (alpha == 1.f && (beta == 0.f || beta == 1.f) && direct::gemm_tiles(ta, tb, m, n, k, a, b, beta == 1.f, c))
+    if (alpha == 1.f && (beta == 0.f || beta == 1.f) &&
+        direct::gemm_tiles(ta, tb, m, n, k, a, b, beta == 1.f, c, column_bias))
       return;
+  if (column_bias) {  // C = beta C + bias first, then the product is added
+    using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    Eigen::Map<RowMajor> C(c, m, n);
+    const Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> bias(column_bias, n);
+    if (beta == T(0))
+      C.rowwise() = bias;
+    else
+      C = (beta * C).rowwise() + bias;
+    beta = T(1);
+  }
 #if GAN_HAS_OPENMP
   // Eigen shares a product out over threads along one side only, and a few rows against
   // many columns (a batch of 64 through a linear layer of 6,272 features) ran no faster on

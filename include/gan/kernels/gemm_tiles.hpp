@@ -49,27 +49,32 @@ void pack_gemm_block(float* dst, const GemmSide& s, std::int64_t k, std::int64_t
 
 // C's rows x kBlock tile at c (row stride ldc, any alignment) = or += conv_tile's sums with one
 // tap: k rows of broadcasts at src (src_stride apart) by the packed vector side w (k, kBlock),
-// stored straight from the registers. Through conv_tile's aligned buffer and then into C, the
-// weight gradient of a 3,136 -> 128 layer (k = 64) ran at 95 against 102 GFLOP/s on 1 thread,
-// 183 against 204 on 2 (3 interleaved pairs, Zen 4).
+// plus bias[0, kBlock) on every row unless bias is null, stored straight from the registers.
+// Through conv_tile's aligned buffer and then into C, the weight gradient of a 3,136 -> 128
+// layer (k = 64) ran at 95 against 102 GFLOP/s on 1 thread, 183 against 204 on 2 (3
+// interleaved pairs, Zen 4).
 template <int Rows>
 void gemm_tile(float* c, std::int64_t ldc, bool accumulate, const float* src, std::int64_t src_stride, int k,
-               const float* w) {
+               const float* w, const float* bias) {
   Vec acc[kVecs][Rows];
   const std::int64_t tap = 0;
   conv_tile_sums<1, Rows, 1>(acc, src, src_stride, 0, k, &tap, 1, w);
+  Vec bias_v[kVecs];
+#pragma GCC unroll 16
+  for (int v = 0; v < kVecs; ++v) bias_v[v] = bias ? Vec::load_unaligned(bias + v * kLanes) : Vec(0.f);
 #pragma GCC unroll 16
   for (int p = 0; p < Rows; ++p)
 #pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v) {
       float* d = c + p * ldc + v * kLanes;
       Vec r = acc[v][p];
+      if (bias) r += bias_v[v];
       if (accumulate) r += Vec::load_unaligned(d);
       r.store_unaligned(d);
     }
 }
 
-using GemmTileFn = void (*)(float*, std::int64_t, bool, const float*, std::int64_t, int, const float*);
+using GemmTileFn = void (*)(float*, std::int64_t, bool, const float*, std::int64_t, int, const float*, const float*);
 
 // The gemm_tile for 1 <= rows <= kMaxPix.
 inline GemmTileFn gemm_tile_fn(int rows) {
@@ -151,15 +156,20 @@ inline void gemm_shallow(bool ta, bool tb, std::int64_t m, std::int64_t n, std::
 }
 
 // C (m x n, row-major) = op(A) op(B), or C += op(A) op(B) when accumulate; A is m x k (k x m
-// when ta), B k x n (n x k when tb), both row-major. Returns false, doing nothing, for a
-// product this path does not take (above).
+// when ta), B k x n (n x k when tb), both row-major. With column_bias (n floats), also plus
+// column_bias[j] in every row's column j: a linear layer's bias, added as the tiles store
+// instead of broadcast into C first in a pass of its own, which C then had to be read back
+// from (a batch of 64 into 6,272 features: a 1.6 MB pass, on one thread; its forward ran
+// 96.5-97.4 -> 99.1-100.8 GFLOP/s on 1 thread and 141-181 -> 185-195 on 2, Zen 4, 5
+// interleaved pairs; the other layers even). Returns false, doing nothing, for a product
+// this path does not take (above; with a bias, also the shallow products).
 inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
-                       bool accumulate, float* c) {
+                       bool accumulate, float* c, const float* column_bias = nullptr) {
   // Vectors along C's columns, or along its rows when that leaves fewer empty lanes.
   auto padded = [](std::int64_t len) { return (len + kBlock - 1) / kBlock * kBlock; };
   const bool transposed = padded(m) * n < padded(n) * m;
   const std::int64_t lanes_n = transposed ? m : n, rows_n = transposed ? n : m;
-  if (k == 0 || rows_n < kGemmTileMinRows) return false;
+  if (k == 0 || rows_n < kGemmTileMinRows || (column_bias && k < kGemmTileMinDepth)) return false;
   if (k < kGemmTileMinDepth) return gemm_shallow(ta, tb, m, n, k, a, b, accumulate, c), true;
   const GemmSide op_b = tb ? GemmSide{b, 1, k} : GemmSide{b, n, 1};   // op(B) as k x n
   const GemmSide op_at = ta ? GemmSide{a, m, 1} : GemmSide{a, 1, k};  // op(A)^T as k x m
@@ -180,19 +190,26 @@ inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::in
     });
   const std::int64_t tap = 0;
   // Tile (vb, pp) of C over reduction steps [k0, k0 + kc), from those steps of the vector
-  // side's block vb packed at vp; added to C when `add`.
+  // side's block vb packed at vp; added to C when `add`; the bias with the first steps.
   auto run_tile = [&](std::int64_t vb, std::int64_t pp, const float* vp, std::int64_t k0, std::int64_t kc, bool add) {
     const std::int64_t r0 = first_row(pp), v0 = vb * kBlock, lanes = lanes_of(vb);
     const int rows = static_cast<int>(first_row(pp + 1) - r0);
     const float* src = bcast_in_place ? bcast.data + k0 * bcast.k_stride + r0 : pbuf.data() + (pp * k + k0) * width;
     const std::int64_t src_stride = bcast_in_place ? bcast.k_stride : width;
+    const float* bias = k0 == 0 ? column_bias : nullptr;
     if (!transposed && lanes == kBlock)  // the rest goes through the tile buffer (store_tile, or part blocks)
-      return gemm_tile_fn(rows)(c + r0 * n + v0, n, add, src, src_stride, static_cast<int>(kc), vp);
+      return gemm_tile_fn(rows)(c + r0 * n + v0, n, add, src, src_stride, static_cast<int>(kc), vp,
+                                bias ? bias + v0 : nullptr);
     alignas(64) float tile[kTileRows * kBlock];
     conv_tile_fn(1, rows, 1)(tile, src, src_stride, 0, static_cast<int>(kc), &tap, 1, vp);
-    if (transposed) {  // tile row p is C's column r0 + p
+    if (transposed) {  // tile row p is C's column r0 + p: its bias goes in first (few columns)
+      for (std::int64_t l = 0; bias && l < lanes; ++l)
+        for (int p = 0; p < rows; ++p) {
+          float& d = c[(v0 + l) * n + r0 + p];
+          d = (add ? d : 0.f) + bias[r0 + p];
+        }
       const PixTile pt{0, 0, 1, rows};
-      return store_tile(c + v0 * n + r0, n, 0, 1, tile, pt, lanes, nullptr, add);
+      return store_tile(c + v0 * n + r0, n, 0, 1, tile, pt, lanes, nullptr, add || bias);
     }
     // Whole vectors, then the lanes of a part-filled block one at a time (std::copy's call per
     // row took longer than the row: a product with k = 1 ran at half Eigen's speed).
@@ -203,9 +220,11 @@ inline bool gemm_tiles(bool ta, bool tb, std::int64_t m, std::int64_t n, std::in
       for (std::int64_t l = 0; l < whole; l += kLanes) {
         Vec v = Vec::load_aligned(t + l);
         if (add) v += Vec::load_unaligned(dst + l);
+        if (bias) v += Vec::load_unaligned(bias + v0 + l);
         v.store_unaligned(dst + l);
       }
-      for (std::int64_t l = whole; l < lanes; ++l) dst[l] = add ? dst[l] + t[l] : t[l];
+      for (std::int64_t l = whole; l < lanes; ++l)
+        dst[l] = (add ? dst[l] : 0.f) + t[l] + (bias ? bias[v0 + l] : 0.f);
     }
   };
   // A packed vector side beyond L2 (> 512 KB) goes block by block, each thread packing a block

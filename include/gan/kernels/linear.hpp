@@ -16,13 +16,7 @@ namespace kernels {
 // y = x w^T + b (b may be null).
 template <class T>
 void linear_forward(T* y, const T* x, const T* w, const T* b, std::int64_t rows, std::int64_t in, std::int64_t out) {
-  T beta = T(0);
-  if (b && rows > 0) {
-    using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    Eigen::Map<RowMajor>(y, rows, out).rowwise() = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(b, out);
-    beta = T(1);  // the GEMM adds onto the broadcast bias
-  }
-  gemm(Op::none, Op::transpose, rows, out, in, T(1), x, w, beta, y);
+  gemm(Op::none, Op::transpose, rows, out, in, T(1), x, w, T(0), y, b);
 }
 
 // dx += dy w, or dx = dy w when not accumulating (dx may then be uninitialised).
