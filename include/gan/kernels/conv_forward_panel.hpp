@@ -2,8 +2,9 @@
 // The float forward pass of a conv with few input channels into many output channels: an
 // image into a discriminator's first layer, or an SRCNN's 9x9 feature layer (issue 5's shapes
 // 1 and 9; on AVX-512, stride 1 with a 5 to 9 wide kernel goes to the row tiles of
-// kernels/conv_forward_rows.hpp instead, which skip the padding taps). Its reduction is short (input channels x taps, 16 or 81), so the channel-blocked
-// path of kernels/conv_forward_direct.hpp spends much of each tile transposing pixel-major
+// kernels/conv_forward_rows.hpp instead, which skip the padding taps). Its reduction is short
+// (input channels x taps, 16 or 81), so the channel-blocked path of
+// kernels/conv_forward_direct.hpp spends much of each tile transposing pixel-major
 // results into NCHW, and the pixel-vector path computes wide rows, 8 dropped columns in every
 // 41 for shape 9. Here the reduction is laid out as a panel instead (im2row): for a strip of
 // output pixels, one panel row per (input channel, tap) holds the strip's inputs under that
