@@ -37,7 +37,15 @@ inline void transform_row_avx512(float* vbuf, const VLayout& vl, std::int64_t ro
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const float* image = src + at.image * g.src_c * plane;
+  // The plane columns the group reads, and its rows in the plane (see transform_inputs' prefetch).
+  const std::int64_t read_lo = std::max<std::int64_t>(0, first_col);
+  const std::int64_t read_n = std::min<std::int64_t>(g.src_w, first_col + start[3] + 16) - read_lo;
+  const std::int64_t top = std::max<std::int64_t>(0, 2 * at.row - g.off_in);
+  const std::int64_t bottom = std::min<std::int64_t>(g.src_h, 2 * at.row - g.off_in + F::kIn);
   for (std::int64_t c = 0; c < zc; ++c) {
+    if (c + 1 < zc)
+      for (std::int64_t row = top; row < bottom; ++row)
+        prefetch_run(image + (c + 1) * plane + row * g.src_w + read_lo, read_n);
     Vec d[16];
     for (int er = 0; er < F::kIn; ++er) {
       const std::int64_t row = 2 * at.row + er - g.off_in;
