@@ -82,6 +82,9 @@ TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 
       check_winograd(make_shape(2, 17, 14, 14, 33, 3, 1, pad), rng);  // 33 = 32 + 1 channels
       check_winograd(make_shape(3, 5, 9, 30, 7, 3, 1, pad), rng);      // wide rows, more than one chunk
     }
+    // Transformed weights over 8 MB (2.5M floats both ways): one copy that the threads share,
+    // where smaller ones get a copy per thread.
+    check_winograd(make_shape(1, 256, 8, 8, 96, 4, 2, 1), rng);
   }
   gan::set_num_threads(before);
 }

@@ -85,8 +85,16 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
   constexpr int points = F::kIn * F::kIn;
   const int threads = team_size();
   const std::int64_t zc = g.in_channels(), blocks = (g.out_channels() + kBlock - 1) / kBlock;
-  Tensor<float> ubuf = Tensor<float>::empty(Shape{points * blocks * zc * kBlock});
-  transform_weights<F>(ubuf.data(), w, g, at, threads);
+  const std::int64_t u_floats = points * blocks * zc * kBlock;
+  // With U up to 8 MB, each thread transforms all the weights into a copy of its own, with no
+  // wait for the other thread before its chunks. A shared U, written by both threads and read by
+  // both, took 2 threads 2.5-2.7x the CPU time of 1 to transform, and 7-10 % of their time went
+  // to waiting (shape 2's forward, Zen 5, three profiles): its lines had to leave the other
+  // core's caches, and a cache line took ~200 ns from one core to the other on these machines
+  // (a ping-pong, measured).
+  const bool own_weights = threads > 1 && u_floats <= (std::int64_t{1} << 21);
+  ThreadSlots ubuf(own_weights ? threads : 1, u_floats);
+  if (!own_weights) transform_weights<F>(ubuf.at(0), w, g, at, threads);
   const Chunks<F> chunks(g);
   // A point's rows end in kLanes more floats: 4 KB apart (zc * kVRow floats), one channel's
   // points would share an L1 set.
@@ -94,7 +102,7 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
   const std::int64_t vfloats = points * vl.point;
   ThreadSlots slots(threads, vfloats + points * kChunkTiles * kBlock);
   const std::int64_t tap = 0;
-  parallel_items(threads, chunks.count(), [&](std::int64_t chunk) {
+  auto run_chunk = [&](std::int64_t chunk, const float* u) {
     float* vbuf = slots.mine(threads);
     float* mbuf = vbuf + vfloats;
     const std::int64_t first = chunks.first(chunk), count = chunks.first(chunk + 1) - first;
@@ -115,7 +123,7 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
           const std::int64_t r0 = pp * count / panels, r1 = (pp + 1) * count / panels;
           conv_tile_fn(1, static_cast<int>(r1 - r0), 1)(mbuf + (pt * kChunkTiles + r0) * kBlock,
                                                         vl.at(vbuf, pt, 0) + r0, vl.row, 0, static_cast<int>(zc),
-                                                        &tap, 1, ubuf.data() + (pt * blocks + ob) * zc * kBlock);
+                                                        &tap, 1, u + (pt * blocks + ob) * zc * kBlock);
         }
 #if defined(__AVX512F__)
       if constexpr (Chunks<F>::kRowGroups && kLanes == 16) {
@@ -128,7 +136,19 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
       for (std::int64_t row = 0; row < count; ++row)
         scatter_outputs<F>(dst, mbuf, g, first + row, row, ob, bias, accumulate);
     }
-  });
+  };
+#if GAN_HAS_OPENMP
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+  {
+    const float* u = ubuf.at(0);
+    if (own_weights) {
+      float* mine = ubuf.mine(threads);
+      transform_weights<F>(mine, w, g, at, 1);
+      u = mine;
+    }
+    team_for(threads > 1, chunks.count(), [&](std::int64_t chunk) { run_chunk(chunk, u); });
+  }
 }
 
 }  // namespace winograd
