@@ -89,7 +89,8 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
   // With U up to 8 MB, each thread transforms all the weights into a copy of its own, with no
   // wait for the other thread before its chunks. A shared U, written by both threads and read by
   // both, took 2 threads 2.5-2.7x the CPU time of 1 to transform, and 7-10 % of their time went
-  // to waiting (shape 2's forward, Zen 5, three profiles): its lines had to leave the other
+  // to waiting (three profiles of a loop of shape 2's forwards, Zen 5; the share varies from run
+  // to run, the interleaved pairs in the notes are the measure): its lines had to leave the other
   // core's caches, and a cache line took ~200 ns from one core to the other on these machines
   // (a ping-pong, measured).
   const bool own_weights = threads > 1 && u_floats <= (std::int64_t{1} << 21);

@@ -75,7 +75,7 @@ struct WeightIndex {
 
 // Transformed weights U: (point, block of kBlock output channels, c', kBlock lanes), zero past the
 // last output channel. F(4x4, 2x2): 6.25x the weights (3.3 MB for shape 2), 7-9 % of the forward
-// of shapes 2 and 3 on 1 thread, 16 % of shape 8's data gradient (52 MB; perf, Zen 5).
+// of shapes 2 and 3 on 1 thread, 14-17 % of shape 8's data gradient (52 MB; perf, Zen 5).
 template <class F>
 void transform_weights(float* u, const float* w, const Geometry& g, const WeightIndex& at, int threads) {
   constexpr int taps = F::kTaps * F::kTaps, points = F::kIn * F::kIn;
