@@ -85,7 +85,8 @@ void run_layer(benchmark::State& state, const Layer& l, Pass pass) {
     }
   };
   gan_bench::time_calls(state, once, flops(s));
-  const bool winograd = pass != Pass::backward_weight && k::runs_winograd(s, pass == Pass::backward_data);
+  const bool winograd = pass == Pass::backward_weight ? k::runs_winograd_wgrad(s)
+                                                      : k::runs_winograd(s, pass == Pass::backward_data);
   state.counters["winograd"] = winograd ? 1 : 0;
 }
 

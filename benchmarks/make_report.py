@@ -153,7 +153,8 @@ def main():
       " OMP_WAIT_POLICY=passive`; ratio = ours / PyTorch best.")
     if any(winograd.values()):
         w("- Passes marked (W) ran on the Winograd kernels (kernels/conv_winograd.hpp: F(4x4, 2x2) for 4x4"
-          " stride-2 convs, F(2x2, 3x3) for 3x3 stride-1 ones), which do 25/64 and 16/36 of the multiply-adds"
+          " stride-2 convs, F(2x2, 3x3) for 3x3 stride-1 ones; kernels/conv_winograd_wgrad.hpp: F(4x4, 2x2)"
+          " for the weight gradient of 4x4 stride-2 convs on images over 1 MB), which do 25/64 and 16/36 of the multiply-adds"
           " of a direct conv (plus transforms). Their GFLOP/s counts the direct conv's multiply-adds"
           " like every other row, so it can exceed the FMA peak and their '% of peak' is not a hardware"
           " efficiency; the section 'Winograd against the direct kernels' has the same passes on our direct"

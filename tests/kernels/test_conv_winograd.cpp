@@ -13,11 +13,34 @@
 #include "conv_test_util.hpp"
 #include "gan/core/parallel.hpp"
 #include "gan/kernels/conv_winograd.hpp"
+#include "gan/kernels/conv_winograd_wgrad.hpp"
 
 using namespace conv_test;
 namespace d = gan::kernels::direct;
 
 namespace {
+
+// The weight and bias gradients of a 4x4 stride-2 conv s on F(4x4, 2x2), added onto random
+// values, against the reference in double; and the weight gradient alone (no bias).
+void check_winograd_wgrad(const ConvShape& s, gan::Rng& rng) {
+  INFO(show(s));
+  const std::int64_t oh = s.out_h(), ow = s.out_w();
+  auto x = random_vector<float>(s.input_shape().numel(), rng);
+  auto dy = random_vector<float>(s.output_shape().numel(), rng);
+  auto dw = random_vector<float>(s.weight_shape().numel(), rng), db = random_vector<float>(s.out_c, rng);
+  std::vector<double> dw_ref(dw.begin(), dw.end()), db_ref(db.begin(), db.end());
+  ref::conv2d_backward_weight(dw_ref.data(), db_ref.data(), converted<double>(dy).data(), converted<double>(x).data(),
+                              s);
+  const std::vector<float> dw_start = dw;
+  d::conv_backward_weight_winograd(dw.data(), dy.data(), x.data(), s, oh, ow, db.data());
+  expect_close(dw, dw_ref, "weight gradient, added");
+  expect_close(db, db_ref, "bias gradient, added");
+  std::vector<float> dw_alone(dw_start.size(), 0.f);
+  std::vector<double> dw_alone_ref(dw_start.size(), 0.0);
+  for (std::size_t i = 0; i < dw_ref.size(); ++i) dw_alone_ref[i] = dw_ref[i] - dw_start[i];
+  d::conv_backward_weight_winograd(dw_alone.data(), dy.data(), x.data(), s, oh, ow, nullptr);
+  expect_close(dw_alone, dw_alone_ref, "weight gradient without bias");
+}
 
 // Forward and data gradient of conv s by the Winograd kernels, with and without bias and
 // accumulation, against the reference in double.
@@ -89,6 +112,24 @@ TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 
   gan::set_num_threads(before);
 }
 
+TEST_CASE("the Winograd weight gradient matches the reference on odd shapes, every padding, 1 and 2 threads") {
+  const int before = gan::max_threads();
+  for (int threads : {1, 2}) {
+    gan::set_num_threads(threads);
+    gan::Rng rng(44);
+    for (std::int64_t pad : {0, 1, 2, 3}) {
+      INFO("threads ", threads, ", padding ", pad);
+      check_winograd_wgrad(make_shape(1, 1, 4, 4, 1, 4, 2, pad), rng);      // one channel each way, one tile
+      check_winograd_wgrad(make_shape(1, 3, 5, 7, 2, 4, 2, pad), rng);      // odd planes, part-filled vectors
+      check_winograd_wgrad(make_shape(3, 17, 14, 14, 33, 4, 2, pad), rng);  // 7x7 output (DCGAN), 33 = 32 + 1
+      check_winograd_wgrad(make_shape(2, 5, 19, 23, 40, 4, 2, pad), rng);   // tiles of two images in a pass
+    }
+    // More tiles than a pass (kWgradTiles): the second pass adds to the point sums.
+    check_winograd_wgrad(make_shape(10, 6, 40, 44, 20, 4, 2, 1), rng);  // 300 tiles
+  }
+  gan::set_num_threads(before);
+}
+
 TEST_CASE("the conv kernels take the Winograd path for a DCGAN layer and agree with the reference") {
   // D's second conv (issue 5's shape 2, its channels cut to the fewest the dispatch takes: 16 x 4
   // phases in, 64 out) with a batch that gives every thread two chunks of tiles, and G's matching
@@ -101,6 +142,16 @@ TEST_CASE("the conv kernels take the Winograd path for a DCGAN layer and agree w
   CHECK(d::winograd_pays(conv, 7, 7, true, threads));
   check_against_reference<float>(conv, true, rng);
   check_against_reference<float>(convt, true, rng);
+}
+
+TEST_CASE("the conv kernels take the Winograd weight gradient for a large image and agree with the reference") {
+  // Issue 5's shape 6 (one 128x128 image, 64 -> 128 channels) cut to a 66x66 image of 64
+  // channels (over 1 MB) into 64: the direct kernel would pad it whole.
+  gan::Rng rng(45);
+  const ConvShape conv = make_shape(1, 64, 66, 66, 64, 4, 2, 1);
+  CHECK(d::winograd_wgrad_pays(conv, 33, 33));
+  CHECK_FALSE(d::winograd_wgrad_pays(make_shape(64, 64, 14, 14, 128, 4, 2, 1), 7, 7));  // DCGAN's: small images
+  check_against_reference<float>(conv, true, rng);
 }
 
 TEST_CASE("the conv kernels take the Winograd path for a residual block's 3x3 conv and agree with the reference") {

@@ -27,6 +27,7 @@
 #include "gan/core/tensor.hpp"
 #include "gan/kernels/conv_direct.hpp"
 #include "gan/kernels/conv_winograd.hpp"
+#include "gan/kernels/conv_winograd_wgrad.hpp"
 #include "gan/kernels/conv_wgrad_taps.hpp"
 #include "gan/kernels/conv_geometry.hpp"
 #include "gan/kernels/gemm.hpp"
@@ -87,11 +88,22 @@ bool use_direct(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
 // Winograd (kernels/conv_winograd.hpp) takes the 4x4 stride-2 and 3x3 stride-1 convs where it pays,
 // unless GAN_NO_WINOGRAD is set in the environment (for comparisons, and for the last bits of
 // fp32 agreement with a direct sum).
+inline bool winograd_off() {
+  static const bool off = std::getenv("GAN_NO_WINOGRAD") != nullptr;
+  return off;
+}
+
 template <class T>
 bool use_winograd(const ConvShape& s, std::int64_t oh, std::int64_t ow, bool backward_data) {
-  static const bool off = std::getenv("GAN_NO_WINOGRAD") != nullptr;
-  return !off && use_direct<T>(s, oh, ow) && direct::winograd_supported(s, oh, ow) &&
+  return !winograd_off() && use_direct<T>(s, oh, ow) && direct::winograd_supported(s, oh, ow) &&
          direct::winograd_pays(s, oh, ow, backward_data, direct::team_size());
+}
+
+// And the weight gradient (kernels/conv_winograd_wgrad.hpp), F(4x4, 2x2) only.
+template <class T>
+bool use_winograd_wgrad(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
+  return !winograd_off() && use_direct<T>(s, oh, ow) && direct::winograd_supported(s, oh, ow) &&
+         direct::winograd_wgrad_pays(s, oh, ow);
 }
 
 // The kernels below take the output extent (oh, ow) explicitly; see ConvShape::as_conv()
@@ -193,7 +205,9 @@ void conv2d_backward_weight_impl(T* dw, T* db, const T* dy, const T* x, const Co
                                  std::int64_t ow) {
   if constexpr (std::is_same_v<T, float>)
     if (use_direct<T>(s, oh, ow) && direct::backward_weight_supported(s)) {
-      if (dw && direct::backward_weight_taps_preferred(s)) direct::conv_backward_weight_taps(dw, dy, x, s, oh, ow, db);
+      if (dw && use_winograd_wgrad<T>(s, oh, ow)) direct::conv_backward_weight_winograd(dw, dy, x, s, oh, ow, db);
+      else if (dw && direct::backward_weight_taps_preferred(s))
+        direct::conv_backward_weight_taps(dw, dy, x, s, oh, ow, db);
       else if (dw) direct::conv_backward_weight(dw, dy, x, s, oh, ow, db);
       else if (db) direct::bias_grad(db, dy, s.n, s.out_c, oh * ow);
       return;
@@ -259,6 +273,12 @@ inline void check_not_transposed(const ConvShape& s, const char* who) {
 inline bool runs_winograd(const ConvShape& s, bool data_gradient) {
   if (s.transposed) return detail::use_winograd<float>(s.as_conv(), s.in_h, s.in_w, !data_gradient);
   return detail::use_winograd<float>(s, s.out_h(), s.out_w(), data_gradient);
+}
+
+// The same for its weight gradient.
+inline bool runs_winograd_wgrad(const ConvShape& s) {
+  if (s.transposed) return detail::use_winograd_wgrad<float>(s.as_conv(), s.in_h, s.in_w);
+  return detail::use_winograd_wgrad<float>(s, s.out_h(), s.out_w());
 }
 
 // y = conv(x, w) + b, overwriting y. b may be null. s must be valid (ConvShape::validate).

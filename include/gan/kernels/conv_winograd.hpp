@@ -10,7 +10,8 @@
 //  - 3x3 stride 1 (residual blocks): F(2x2, 3x3), 16 products per 2x2 tile instead of 36.
 //      forward:   y(o, i, j) = sum_{c,a,b} w(o, c, a, b) x(c, i+a-pad, j+b-pad)
 //      data grad: dx(c, h, v) = sum_{o,a,b} w(o, c, 2-a, 2-b) dy(o, h+a-(2-pad), v+b-(2-pad))
-// The transforms are in kernels/conv_winograd_transforms.hpp. Per tile, the sum over input
+// The transforms are in kernels/conv_winograd_transforms.hpp; the weight gradient of the 4x4
+// stride-2 convs, on large images, in kernels/conv_winograd_wgrad.hpp. Per tile, the sum over input
 // channels c' is, for each transform point, a product (tiles x c') (c' x o'): the direct
 // kernels' conv_tile with one tap. Tiles go in chunks of 2 * kLanes, gathered across images, so
 // each product has rows to fill a tile whatever the plane.

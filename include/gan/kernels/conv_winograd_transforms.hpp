@@ -46,6 +46,25 @@ struct F4x4_2x2 {
     out[2 * out_stride] = xsimd::fma(m3, V(4.f), sum);
     out[3 * out_stride] = xsimd::fma(m3, V(8.f), diff) + m4;
   }
+
+  // The weight gradient's transforms (kernels/conv_winograd_wgrad.hpp), the adjoints of two of
+  // the above, in place. A d: kOut values of dy to kIn (output_1d's transpose; the last one is
+  // written at 4 * stride). G^T m: kIn values to kTaps (weight_1d's transpose).
+  template <class V>
+  static void output_adjoint_1d(V* d, int stride) {
+    const V d0 = d[0], d1 = d[stride], d2 = d[2 * stride], d3 = d[3 * stride];
+    const V even = d0 + d2, odd = d1 + d3;
+    d[stride] = even + odd, d[2 * stride] = even - odd;
+    d[3 * stride] = xsimd::fma(d3, V(8.f), xsimd::fma(d2, V(4.f), xsimd::fma(d1, V(2.f), d0)));
+    d[4 * stride] = d3;
+  }
+
+  template <class V>
+  static void weight_adjoint_1d(V* m, int stride) {
+    const V m0 = m[0], m1 = m[stride], m2 = m[2 * stride], m3 = m[3 * stride], m4 = m[4 * stride];
+    m[0] = m0 + m1 + m2 + m3;
+    m[stride] = xsimd::fma(m3, V(2.f), m1 - m2) + m4;
+  }
 };
 
 // F(2, 3), points 0, 1, -1, inf: 3x3 stride-1 convs. 16 products for a 2x2 tile instead of 36;
