@@ -22,7 +22,9 @@
 // the direct kernel's 1.8e-6 (2.0e-6).
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "gan/config.hpp"
 #include "gan/kernels/conv_geometry.hpp"
@@ -121,21 +123,21 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
   // just before its transforms, so they stay in L1 / L2.
   const std::int64_t tile_rows = s.n * plan.tiles_h;
   const int threads = team_size();
-  // With a row of tiles per thread or more, each thread sums its own rows into its own V, M and
-  // S, with no barrier until the last step, which adds the copies of S. Shared, the V and M that
-  // one thread transformed were read by the other in its products (shape 2, 2 threads, Zen 5:
-  // 1.1x one thread).
-  const bool own_rows = threads > 1 && tile_rows >= threads;
-  const int copies = own_rows ? threads : 1;
-  const std::int64_t most_rows = (tile_rows + copies - 1) / copies;
+  // Each thread takes rows of tiles as it goes (an atomic counter: the two vCPUs here do not
+  // keep the same pace) and sums them into its own V, M and S, with no barrier until the last
+  // step, which adds the copies. Shared, the V and M that one thread transformed were read by
+  // the other in its products (shape 2, 2 threads, Zen 5: 1.1x one thread).
+  const std::int64_t most_rows = (tile_rows + threads - 1) / threads;
   const std::int64_t pass_rows = std::clamp<std::int64_t>(winograd::kWgradTiles / tw, 1, most_rows);
   const std::int64_t chunk = pass_rows * tw, x_rows = 10;
   ThreadSlots xrows(threads, cbs * x_rows * s.in_w * kLanes), dyrows(threads, nb * 4 * ow * kBlock);
   // V: point, tile, c'. M: point, block, tile, kBlock. S: c', point, o (a (c', o) pair's points
   // one 12.8 KB run for the last step, where as point-major planes they were 25 pages apart).
-  ThreadSlots vbuf(copies, kWgradPoints * chunk * cpp), mbuf(copies, kWgradPoints * nb * chunk * kBlock);
-  ThreadSlots sbuf(copies, plan.sums()), dw_parts(own_rows ? copies : 0, s.out_c * s.in_c * 16);
+  ThreadSlots vbuf(threads, kWgradPoints * chunk * cpp), mbuf(threads, kWgradPoints * nb * chunk * kBlock);
+  ThreadSlots sbuf(threads, plan.sums()), dw_parts(threads > 1 ? threads : 0, s.out_c * s.in_c * 16);
   ThreadSlots bias_sums(db ? threads : 0, ocp, true);
+  std::vector<char> summed(static_cast<std::size_t>(threads), 0);  // whether copy k's S holds sums
+  std::atomic<std::int64_t> next_row{0};
   const std::int64_t panels = (cpp + kMaxPix - 1) / kMaxPix;
   // x rows [top, top + 10) of row of tiles r, those inside the image: [lo, hi).
   auto x_span = [&](std::int64_t r, std::int64_t& top, std::int64_t& lo, std::int64_t& hi) {
@@ -146,73 +148,89 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
 #pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
   {
-    const bool shared = !own_rows;
-    const int me = own_rows ? team_slot(threads) : 0;
-    float* const xr = xrows.mine(threads);
-    float* const dr = dyrows.mine(threads);
+    const int me = team_slot(threads);
+    float* const xr = xrows.at(me);
+    float* const dr = dyrows.at(me);
     float* const vs = vbuf.at(me);
     float* const ms = mbuf.at(me);
     float* const ss = sbuf.at(me);
-    const std::int64_t first = tile_rows * me / copies, last = tile_rows * (me + 1) / copies;
-    for (std::int64_t r0 = first; r0 < last; r0 += pass_rows) {
-      const std::int64_t rows = std::min(pass_rows, last - r0), cnt = rows * tw;
-      team_for(shared, rows, [&](std::int64_t k) {
-        const std::int64_t n = (r0 + k) / plan.tiles_h, ti = (r0 + k) % plan.tiles_h;
-        std::int64_t top, lo, hi;
-        if (r0 + k + 1 < last) {  // the next row of tiles' x and dy rows, into L2
-          const std::int64_t n1 = (r0 + k + 1) / plan.tiles_h, ti1 = (r0 + k + 1) % plan.tiles_h;
-          x_span(r0 + k + 1, top, lo, hi);
-          prefetch_rows_part(x + n1 * ic_n * plane + lo * s.in_w, ic_n, plane, (hi - lo) * s.in_w, 0, 1);
-          const std::int64_t dy_floats = std::min<std::int64_t>(4, oh - 4 * ti1) * ow;
-          prefetch_rows_part(dy + n1 * oc_n * pix + 4 * ti1 * ow, oc_n, pix, dy_floats, 0, 1);
-        }
-        // x rows [top, top + 10) of every channel block, those inside the image; dy rows
-        // [4 ti, 4 ti + 4) of every block, those inside the plane (the bias sums take each once).
-        x_span(r0 + k, top, lo, hi);
-        for (std::int64_t cb = 0; cb < cbs && lo < hi; ++cb)
-          transpose_panel<kLanes>(xr + (cb * x_rows + lo - top) * s.in_w * kLanes, kLanes,
-                                  x + (n * ic_n + cb * kLanes) * plane + lo * s.in_w, plane,
-                                  std::min<std::int64_t>(kLanes, ic_n - cb * kLanes), (hi - lo) * s.in_w);
-        const std::int64_t dy_rows = std::min<std::int64_t>(4, oh - 4 * ti);
+    // Row of tiles r into place k of the pass: its x and dy rows blocked by channel, then the
+    // transforms of its tiles.
+    auto transform_row = [&](std::int64_t r, std::int64_t k) {
+      const std::int64_t n = r / plan.tiles_h, ti = r % plan.tiles_h;
+      std::int64_t top, lo, hi;
+      // x rows [top, top + 10) of every channel block, those inside the image; dy rows
+      // [4 ti, 4 ti + 4) of every block, those inside the plane (the bias sums take each once).
+      x_span(r, top, lo, hi);
+      for (std::int64_t cb = 0; cb < cbs && lo < hi; ++cb)
+        transpose_panel<kLanes>(xr + (cb * x_rows + lo - top) * s.in_w * kLanes, kLanes,
+                                x + (n * ic_n + cb * kLanes) * plane + lo * s.in_w, plane,
+                                std::min<std::int64_t>(kLanes, ic_n - cb * kLanes), (hi - lo) * s.in_w);
+      const std::int64_t dy_rows = std::min<std::int64_t>(4, oh - 4 * ti);
+      for (std::int64_t ob = 0; ob < nb; ++ob)
+        transpose_panel(dr + ob * 4 * ow * kBlock, kBlock, dy + (n * oc_n + ob * kBlock) * pix + 4 * ti * ow, pix,
+                        std::min<std::int64_t>(kBlock, oc_n - ob * kBlock), dy_rows * ow,
+                        db ? bias_sums.at(me) + ob * kBlock : nullptr);
+      for (std::int64_t tj = 0; tj < tw; ++tj) {
+        const std::int64_t t = k * tw + tj;  // in the pass
+        for (int phase = 0; phase < 4; ++phase)
+          for (std::int64_t cb = 0; cb < cbs; ++cb)
+            winograd::wgrad_input_tile(vs + t * cpp + phase * icp + cb * kLanes, chunk * cpp,
+                                       xr + cb * x_rows * s.in_w * kLanes, s, top, lo, hi, tj, phase / 2, phase % 2);
         for (std::int64_t ob = 0; ob < nb; ++ob)
-          transpose_panel(dr + ob * 4 * ow * kBlock, kBlock, dy + (n * oc_n + ob * kBlock) * pix + 4 * ti * ow, pix,
-                          std::min<std::int64_t>(kBlock, oc_n - ob * kBlock), dy_rows * ow,
-                          db ? bias_sums.mine(threads) + ob * kBlock : nullptr);
-        for (std::int64_t tj = 0; tj < tw; ++tj) {
-          const std::int64_t t = k * tw + tj;  // in the pass
-          for (int phase = 0; phase < 4; ++phase)
-            for (std::int64_t cb = 0; cb < cbs; ++cb)
-              winograd::wgrad_input_tile(vs + t * cpp + phase * icp + cb * kLanes, chunk * cpp,
-                                         xr + cb * x_rows * s.in_w * kLanes, s, top, lo, hi, tj, phase / 2, phase % 2);
-          for (std::int64_t ob = 0; ob < nb; ++ob)
-            winograd::wgrad_dy_tile(ms + (ob * chunk + t) * kBlock, nb * chunk * kBlock, dr + ob * 4 * ow * kBlock,
-                                    dy_rows, ow, tj);
-        }
-      });
-      team_for(shared, kWgradPoints * nb, [&](std::int64_t i) {
+          winograd::wgrad_dy_tile(ms + (ob * chunk + t) * kBlock, nb * chunk * kBlock, dr + ob * 4 * ow * kBlock,
+                                  dy_rows, ow, tj);
+      }
+    };
+    // The x and dy rows of row of tiles r, into L2.
+    auto prefetch_row = [&](std::int64_t r) {
+      const std::int64_t n = r / plan.tiles_h, ti = r % plan.tiles_h;
+      std::int64_t top, lo, hi;
+      x_span(r, top, lo, hi);
+      prefetch_rows_part(x + n * ic_n * plane + lo * s.in_w, ic_n, plane, (hi - lo) * s.in_w, 0, 1);
+      const std::int64_t dy_floats = std::min<std::int64_t>(4, oh - 4 * ti) * ow;
+      prefetch_rows_part(dy + n * oc_n * pix + 4 * ti * ow, oc_n, pix, dy_floats, 0, 1);
+    };
+    // S += the products of a pass of `tiles` tiles (S = them, for the copy's first).
+    auto products = [&](std::int64_t tiles) {
+      for (std::int64_t i = 0; i < kWgradPoints * nb; ++i) {
         const std::int64_t pt = i / nb, ob = i % nb;
         const float* v = vs + pt * chunk * cpp;
         const float* m = ms + (pt * nb + ob) * chunk * kBlock;
         float* sp = ss + pt * ocp + ob * kBlock;
         for (std::int64_t pp = 0; pp < panels; ++pp) {
           const std::int64_t c0 = pp * cpp / panels, c1 = (pp + 1) * cpp / panels;
-          gemm_tile_fn(static_cast<int>(c1 - c0))(sp + c0 * kWgradPoints * ocp, kWgradPoints * ocp, r0 > first,
-                                                  v + c0, cpp, static_cast<int>(cnt), m, nullptr);
+          gemm_tile_fn(static_cast<int>(c1 - c0))(sp + c0 * kWgradPoints * ocp, kWgradPoints * ocp, summed[me] != 0,
+                                                  v + c0, cpp, static_cast<int>(tiles), m, nullptr);
         }
-      });
+      }
+      summed[me] = 1;
+    };
+    // The row after the current one is taken before the current one is transformed, so its
+    // rows can be on their way meanwhile.
+    std::int64_t r = next_row.fetch_add(1);
+    while (r < tile_rows) {
+      std::int64_t k = 0;
+      for (; k < pass_rows && r < tile_rows; ++k) {
+        const std::int64_t after = next_row.fetch_add(1);
+        if (after < tile_rows) prefetch_row(after);
+        transform_row(r, k);
+        r = after;
+      }
+      products(k * tw);
     }
     // dw' = G^T S G per (c', o) of this copy's S, kLanes output channels at a time, added into
-    // dw(o, c, 2a+p, 2b+q); with copies, written into the copy's own dw-shaped part first, and
-    // those summed into dw after: S is 6x the size of dw, and read across the cores (~200 ns
+    // dw(o, c, 2a+p, 2b+q); with more threads, written into the copy's own dw-shaped part first,
+    // and those summed into dw after: S is 6x the size of dw, and read across the cores (~200 ns
     // apart here) it took longer than the products (shape 6, 2 threads, Zen 5).
     const std::int64_t ovecs = ocp / kLanes;
-    float* const dst = own_rows ? dw_parts.at(me) : dw;
-    team_for(shared, cpp * ovecs, [&](std::int64_t i) {
+    float* const dst = threads > 1 ? dw_parts.at(me) : dw;
+    for (std::int64_t i = 0; i < cpp * ovecs && summed[me]; ++i) {
       const std::int64_t cp = i / ovecs, o0 = i % ovecs * kLanes, phase = cp / icp, c = cp % icp;
-      if (c >= ic_n || o0 >= oc_n) return;
+      if (c >= ic_n || o0 >= oc_n) continue;
       Vec e[kWgradPoints];
       for (int k = 0; k < kWgradPoints; ++k) e[k] = Vec::load_aligned(ss + (cp * kWgradPoints + k) * ocp + o0);
-      for (int r = 0; r < 5; ++r) winograd::F4x4_2x2::weight_adjoint_1d(e + r * 5, 1);
+      for (int row = 0; row < 5; ++row) winograd::F4x4_2x2::weight_adjoint_1d(e + row * 5, 1);
       for (int b = 0; b < 2; ++b) winograd::F4x4_2x2::weight_adjoint_1d(e + b, 5);
       alignas(64) float out[4][kLanes];
       for (int a = 0; a < 2; ++a)
@@ -222,19 +240,20 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
         for (int a = 0; a < 2; ++a)
           for (int b = 0; b < 2; ++b) {
             float& to = dst[((o0 + l) * ic_n + c) * 16 + (2 * a + p) * 4 + 2 * b + q];
-            to = own_rows ? out[a * 2 + b][l] : to + out[a * 2 + b][l];
+            to = threads > 1 ? out[a * 2 + b][l] : to + out[a * 2 + b][l];
           }
-    });
+    }
 #if GAN_HAS_OPENMP
-    if (own_rows) {
+    if (threads > 1) {
 #pragma omp barrier
     }
 #endif
-    if (own_rows) {
+    if (threads > 1) {
       const std::int64_t dw_n = oc_n * ic_n * 16, runs = (dw_n + 4095) / 4096;
-      team_for(true, runs, [&](std::int64_t r) {
-        for (std::int64_t j = r * 4096; j < std::min(dw_n, (r + 1) * 4096); ++j)
-          for (int copy = 0; copy < copies; ++copy) dw[j] += dw_parts.at(copy)[j];
+      team_for(true, runs, [&](std::int64_t run) {
+        for (std::int64_t j = run * 4096; j < std::min(dw_n, (run + 1) * 4096); ++j)
+          for (int copy = 0; copy < threads; ++copy)
+            if (summed[copy]) dw[j] += dw_parts.at(copy)[j];
       });
     }
   }
