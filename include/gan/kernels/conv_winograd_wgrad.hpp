@@ -123,10 +123,11 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
   // just before its transforms, so they stay in L1 / L2.
   const std::int64_t tile_rows = s.n * plan.tiles_h;
   const int threads = team_size();
-  // Each thread takes rows of tiles as it goes (an atomic counter: the two vCPUs here do not
-  // keep the same pace) and sums them into its own V, M and S, with no barrier until the last
-  // step, which adds the copies. Shared, the V and M that one thread transformed were read by
-  // the other in its products (shape 2, 2 threads, Zen 5: 1.1x one thread).
+  // Each thread takes rows of tiles as it goes (an atomic counter, so a vCPU that runs slower
+  // takes fewer; as fast as a static split in 5 interleaved rounds, with less waiting at the
+  // end) and sums them into its own V, M and S, with no barrier until the last step. Shared,
+  // the V and M that one thread transformed were read by the other in its products (shape 2,
+  // 2 threads, Zen 5: 1.1x one thread).
   const std::int64_t most_rows = (tile_rows + threads - 1) / threads;
   const std::int64_t pass_rows = std::clamp<std::int64_t>(winograd::kWgradTiles / tw, 1, most_rows);
   const std::int64_t chunk = pass_rows * tw, x_rows = 10;
