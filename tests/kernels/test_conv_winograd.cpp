@@ -145,13 +145,23 @@ TEST_CASE("the conv kernels take the Winograd path for a DCGAN layer and agree w
 }
 
 TEST_CASE("the conv kernels take the Winograd weight gradient for a large image and agree with the reference") {
-  // Issue 5's shape 6 (one 128x128 image, 64 -> 128 channels) cut to a 66x66 image of 64
-  // channels (over 1 MB) into 64: the direct kernel would pad it whole.
+  // Issue 5's shape 6 (one 128x128 image, 64 -> 128 channels) cut to a 64x65 image of 64
+  // channels (just over 1 MB) into 64: the direct kernel would pad it whole. The weight and
+  // bias gradients only: the reference for all three passes, unoptimised under ASan, would
+  // triple the test's time.
   gan::Rng rng(45);
-  const ConvShape conv = make_shape(1, 64, 66, 66, 64, 4, 2, 1);
-  CHECK(d::winograd_wgrad_pays(conv, 33, 33));
+  const ConvShape s = make_shape(1, 64, 64, 65, 64, 4, 2, 1);
+  CHECK(d::winograd_wgrad_pays(s, s.out_h(), s.out_w()));
   CHECK_FALSE(d::winograd_wgrad_pays(make_shape(64, 64, 14, 14, 128, 4, 2, 1), 7, 7));  // DCGAN's: small images
-  check_against_reference<float>(conv, true, rng);
+  auto x = random_vector<float>(s.input_shape().numel(), rng);
+  auto dy = random_vector<float>(s.output_shape().numel(), rng);
+  std::vector<float> dw(static_cast<std::size_t>(s.weight_shape().numel()), 0.f), db(64, 0.f);
+  std::vector<double> dw_ref(dw.size(), 0.0), db_ref(db.size(), 0.0);
+  gan::kernels::conv2d_backward_weight(dw.data(), db.data(), dy.data(), x.data(), s);
+  ref::conv2d_backward_weight(dw_ref.data(), db_ref.data(), converted<double>(dy).data(), converted<double>(x).data(),
+                              s);
+  expect_close(dw, dw_ref, "weight gradient");
+  expect_close(db, db_ref, "bias gradient");
 }
 
 TEST_CASE("the conv kernels take the Winograd path for a residual block's 3x3 conv and agree with the reference") {
