@@ -153,6 +153,9 @@ TEST_CASE("the conv kernels take the Winograd weight gradient for a large image 
   const ConvShape s = make_shape(1, 64, 64, 65, 64, 4, 2, 1);
   CHECK(d::winograd_wgrad_pays(s, s.out_h(), s.out_w()));
   CHECK_FALSE(d::winograd_wgrad_pays(make_shape(64, 64, 14, 14, 128, 4, 2, 1), 7, 7));  // DCGAN's: small images
+  const ConvShape k3s1 = make_shape(1, 64, 64, 65, 64, 3, 1, 1);  // Winograd F(2x2, 3x3) for the other passes
+  CHECK(d::winograd_supported(k3s1, k3s1.out_h(), k3s1.out_w()));
+  CHECK_FALSE(d::winograd_wgrad_pays(k3s1, k3s1.out_h(), k3s1.out_w()));
   auto x = random_vector<float>(s.input_shape().numel(), rng);
   auto dy = random_vector<float>(s.output_shape().numel(), rng);
   std::vector<float> dw(static_cast<std::size_t>(s.weight_shape().numel()), 0.f), db(64, 0.f);

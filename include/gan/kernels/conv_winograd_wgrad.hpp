@@ -93,18 +93,16 @@ inline void wgrad_dy_tile(float* m, std::int64_t stride, const float* dyb, std::
 
 }  // namespace winograd
 
-// Whether the weight gradient of conv s (output oh x ow) runs on F(4x4, 2x2): 4x4 stride 2,
-// the same padding both ways, at least 64 channels on each side (as winograd_pays asks of the
-// other passes), point sums up to 8 MB, at least 60 % of the tiles' pixels in the plane, and an
-// input image over 1 MB, which the direct kernel pads whole and then reads back a band of rows
-// at a time, where this blocks a row of tiles' rows at a time. Zen 5, interleaved runs of a
-// scratch loop, F(4x4, 2x2) over the direct kernel: one 128x128 image 64 -> 128 channels +52-68 %
-// on 1 thread, +15 % on 2; a batch of 64 14x14 images (DCGAN's 64 -> 128 conv) +18-31 % on 1
-// thread but -11 % on 2, its transposed twin (no bias gradient) -6 % and -15 %.
+// Whether the weight gradient of a winograd_supported conv s (output oh x ow) runs on F(4x4, 2x2):
+// its 4x4 stride-2 kind (not 3x3 stride 1), at least 64 channels on each side (as winograd_pays
+// asks of the other passes), point sums up to 8 MB, at least 60 % of the tiles' pixels in the
+// plane, and an input image over 1 MB, which the direct kernel pads whole and then reads back a
+// band of rows at a time, where this blocks a row of tiles' rows at a time. Zen 5, interleaved runs
+// of a scratch loop, F(4x4, 2x2) over the direct kernel: one 128x128 image 64 -> 128 channels
+// +52-68 % on 1 thread, +15 % on 2; a batch of 64 14x14 images (DCGAN's 64 -> 128 conv) +18-31 % on
+// 1 thread but -11 % on 2, its transposed twin (no bias gradient) -6 % and -15 %.
 inline bool winograd_wgrad_pays(const ConvShape& s, std::int64_t oh, std::int64_t ow) {
-  const bool k4s2 = s.kernel_h == 4 && s.kernel_w == 4 && s.stride_h == 2 && s.stride_w == 2;
-  if (!k4s2 || s.dilation_h != 1 || s.dilation_w != 1 || s.pad_h != s.pad_w || s.in_c < 64 || s.out_c < 64)
-    return false;
+  if (s.kernel_h != 4 || s.in_c < 64 || s.out_c < 64) return false;
   const winograd::WgradPlan plan(s, oh, ow);
   return plan.sums() <= (std::int64_t{1} << 21) && oh * ow >= 0.6 * (plan.tiles_h * plan.tiles_w * 16) &&
          s.in_c * s.in_h * s.in_w > (std::int64_t{1} << 18);
