@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "gan/core/parallel.hpp"
 #include "gan/core/random.hpp"
 #include "gan/kernels/conv2d.hpp"
 #include "gan/kernels/conv_geometry.hpp"
@@ -71,62 +73,72 @@ void expect_close(const std::vector<T>& got, const std::vector<R>& want, const s
   CHECK(max_diff <= tol * scale);
 }
 
-// Runs all three passes of the fast kernels and the reference on one shape and compares.
-// Backward outputs start from the same random values to check they accumulate; the data
-// gradient is also computed once more onto NaN without accumulating. The reference runs in
-// double on the same inputs, so only the fast kernel's rounding counts against the tolerance:
-// in float, the reference's own running sums drifted as far as the tolerance (the bias gradient
-// of 7 images into one channel, 980 terms: 1.6e-5 off the double sum, the fast kernel 2.8e-6).
+// Runs all three passes of the fast kernels and the reference on one shape and compares, once
+// per entry of thread_counts (0: the current team) against one reference run. Backward outputs
+// start from the same random values to check they accumulate; the data gradient is also
+// computed once more onto NaN without accumulating. The reference runs in double on the same
+// inputs, so only the fast kernel's rounding counts against the tolerance: in float, the
+// reference's own running sums drifted as far as the tolerance (the bias gradient of 7 images
+// into one channel, 980 terms: 1.6e-5 off the double sum, the fast kernel 2.8e-6).
 template <class T>
-void check_against_reference(const ConvShape& s, bool with_bias, gan::Rng& rng) {
+void check_against_reference(const ConvShape& s, bool with_bias, gan::Rng& rng,
+                             std::initializer_list<int> thread_counts = {0}) {
   const std::string name = show(s) + (with_bias ? ", bias" : ", no bias");
   auto x = random_vector<T>(s.input_shape().numel(), rng);
   auto w = random_vector<T>(s.weight_shape().numel(), rng);
   auto b = random_vector<T>(s.out_c, rng);
   auto dy = random_vector<T>(s.output_shape().numel(), rng);
+  const auto dx_start = random_vector<T>(s.input_shape().numel(), rng);
+  const auto dw_start = random_vector<T>(s.weight_shape().numel(), rng);
+  const auto db_start = random_vector<T>(s.out_c, rng);
   const T* bias = with_bias ? b.data() : nullptr;
+
+  // The reference, once: it is most of the test's time (in double, unoptimised under ASan).
   const auto xr = converted<double>(x), wr = converted<double>(w), br = converted<double>(b);
   const auto dyr = converted<double>(dy);
   const double* bias_r = with_bias ? br.data() : nullptr;
-
-  std::vector<T> y_fast(dy.size(), T(123));  // 123: must be overwritten
-  std::vector<double> y_ref(dy.size());
-  auto dx_fast = random_vector<T>(s.input_shape().numel(), rng);
-  auto dw_fast = random_vector<T>(s.weight_shape().numel(), rng);
-  auto db_fast = random_vector<T>(s.out_c, rng);
-  auto dx_ref = converted<double>(dx_fast), dw_ref = converted<double>(dw_fast), db_ref = converted<double>(db_fast);
-  T* db_f = with_bias ? db_fast.data() : nullptr;
+  std::vector<double> y_ref(dy.size()), dx_new_ref(x.size(), 0.0);
+  auto dw_ref = converted<double>(dw_start), db_ref = converted<double>(db_start);
   double* db_r = with_bias ? db_ref.data() : nullptr;
   if (s.transposed) {
-    k::conv_transpose2d_forward(y_fast.data(), x.data(), w.data(), bias, s);
     ref::conv_transpose2d_forward(y_ref.data(), xr.data(), wr.data(), bias_r, s);
-    k::conv_transpose2d_backward_data(dx_fast.data(), dy.data(), w.data(), s);
-    ref::conv_transpose2d_backward_data(dx_ref.data(), dyr.data(), wr.data(), s);
-    k::conv_transpose2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
+    ref::conv_transpose2d_backward_data(dx_new_ref.data(), dyr.data(), wr.data(), s);
     ref::conv_transpose2d_backward_weight(dw_ref.data(), db_r, dyr.data(), xr.data(), s);
   } else {
-    k::conv2d_forward(y_fast.data(), x.data(), w.data(), bias, s);
     ref::conv2d_forward(y_ref.data(), xr.data(), wr.data(), bias_r, s);
-    k::conv2d_backward_data(dx_fast.data(), dy.data(), w.data(), s);
-    ref::conv2d_backward_data(dx_ref.data(), dyr.data(), wr.data(), s);
-    k::conv2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
+    ref::conv2d_backward_data(dx_new_ref.data(), dyr.data(), wr.data(), s);
     ref::conv2d_backward_weight(dw_ref.data(), db_r, dyr.data(), xr.data(), s);
   }
-  // A gradient's first contribution overwrites (accumulate = false): NaN must not survive.
-  std::vector<T> dx_new(dx_fast.size(), std::numeric_limits<T>::quiet_NaN());
-  std::vector<double> dx_new_ref(dx_fast.size(), 0.0);
-  if (s.transposed) {
-    k::conv_transpose2d_backward_data(dx_new.data(), dy.data(), w.data(), s, false);
-    ref::conv_transpose2d_backward_data(dx_new_ref.data(), dyr.data(), wr.data(), s);
-  } else {
-    k::conv2d_backward_data(dx_new.data(), dy.data(), w.data(), s, false);
-    ref::conv2d_backward_data(dx_new_ref.data(), dyr.data(), wr.data(), s);
+  std::vector<double> dx_ref(dx_start.begin(), dx_start.end());
+  for (std::size_t i = 0; i < dx_ref.size(); ++i) dx_ref[i] += dx_new_ref[i];
+
+  const int team_before = gan::max_threads();
+  for (int threads : thread_counts) {
+    if (threads > 0) gan::set_num_threads(threads);
+    INFO("threads ", gan::max_threads());
+    std::vector<T> y_fast(dy.size(), T(123));  // 123: must be overwritten
+    auto dx_fast = dx_start, dw_fast = dw_start, db_fast = db_start;
+    // A gradient's first contribution overwrites (accumulate = false): NaN must not survive.
+    std::vector<T> dx_new(x.size(), std::numeric_limits<T>::quiet_NaN());
+    T* db_f = with_bias ? db_fast.data() : nullptr;
+    if (s.transposed) {
+      k::conv_transpose2d_forward(y_fast.data(), x.data(), w.data(), bias, s);
+      k::conv_transpose2d_backward_data(dx_fast.data(), dy.data(), w.data(), s);
+      k::conv_transpose2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
+      k::conv_transpose2d_backward_data(dx_new.data(), dy.data(), w.data(), s, false);
+    } else {
+      k::conv2d_forward(y_fast.data(), x.data(), w.data(), bias, s);
+      k::conv2d_backward_data(dx_fast.data(), dy.data(), w.data(), s);
+      k::conv2d_backward_weight(dw_fast.data(), db_f, dy.data(), x.data(), s);
+      k::conv2d_backward_data(dx_new.data(), dy.data(), w.data(), s, false);
+    }
+    expect_close(y_fast, y_ref, "forward, " + name);
+    expect_close(dx_fast, dx_ref, "backward_data, " + name);
+    expect_close(dx_new, dx_new_ref, "backward_data overwriting, " + name);
+    expect_close(dw_fast, dw_ref, "backward_weight dw, " + name);
+    expect_close(db_fast, db_ref, "backward_weight db, " + name);
   }
-  expect_close(y_fast, y_ref, "forward, " + name);
-  expect_close(dx_fast, dx_ref, "backward_data, " + name);
-  expect_close(dx_new, dx_new_ref, "backward_data overwriting, " + name);
-  expect_close(dw_fast, dw_ref, "backward_weight dw, " + name);
-  expect_close(db_fast, db_ref, "backward_weight db, " + name);
+  gan::set_num_threads(team_before);
 }
 
 }  // namespace conv_test
