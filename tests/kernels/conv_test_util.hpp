@@ -56,11 +56,13 @@ std::vector<To> converted(const std::vector<From>& v) {
 }
 
 // Fails when any element differs from the reference by more than tol * max(1, max|ref|), tol
-// set by got's type; prints the first mismatch so a failure can be debugged from the log alone.
+// set by got's type (times slack); prints the worst mismatch so a failure can be debugged from
+// the log alone.
 template <class T, class R>
-void expect_close(const std::vector<T>& got, const std::vector<R>& want, const std::string& what) {
+void expect_close(const std::vector<T>& got, const std::vector<R>& want, const std::string& what,
+                  double slack = 1.0) {
   REQUIRE(got.size() == want.size());
-  const double tol = sizeof(T) == 4 ? 1e-5 : 1e-12;
+  const double tol = (sizeof(T) == 4 ? 1e-5 : 1e-12) * slack;
   double scale = 1, max_diff = 0;
   std::size_t worst = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -69,7 +71,7 @@ void expect_close(const std::vector<T>& got, const std::vector<R>& want, const s
     if (!(diff <= max_diff)) max_diff = diff, worst = i;  // also catches NaN
   }
   INFO(what, ": max |diff| ", max_diff, " at [", worst, "] got ", got[worst], " want ", want[worst], " (scale ",
-       scale, ")");
+       scale, ", tolerance ", tol, " of it)");
   CHECK(max_diff <= tol * scale);
 }
 
