@@ -217,33 +217,40 @@ inline ConvTileAtFn conv_tile_at_fn(int pixels) {
 
 // Extents the weight-gradient tile needs besides its pointers.
 struct WgradGeom {
-  std::int64_t x_image, x_plane, x_row;  // strides of the padded input buffer: image, channel, row
+  std::int64_t x_image, x_plane, x_row;  // strides of the input: image, channel, row
   std::int64_t dy_image, dy_pixel;       // strides of dyT: image, pixel (kBlock: blocks of pixel-major rows)
   std::int64_t out_w, stride_h, stride_w;
   bool overwrite = false;  // the first pass over the accumulators: write them, do not add
   // Columns of the padded row (from the tile's first tap column) that hold the image: a
   // pixel's taps outside [col_lo, col_hi) read padding, and edge pixels skip them.
   std::int64_t col_lo = 0, col_hi = std::int64_t{1} << 40;
+  // An input without its padding (read in place): output row oh reads input row
+  // oh * stride_h + row_shift, and padded column c is input column c - col_shift. Both 0 for
+  // a padded copy whose pointer is at the tile's first tap.
+  std::int64_t row_shift = 0, col_shift = 0;
 };
 
-// One pixel's multiply-adds: dv times its G x KW input values (xr[g][kw]); an edge pixel
-// (Edge) skips the taps whose column c0 + kw lies outside [lo, hi): padding, zeros.
+// One pixel's multiply-adds: dv times its G x KW input values (xr[g][c0 - shift + kw], xr the
+// rows); an edge pixel (Edge) skips the taps whose column c0 + kw lies outside [lo, hi):
+// padding, zeros, which an input read in place does not hold.
 template <int KW, int G, bool Edge>
 inline void wgrad_pixel(Vec (&acc)[kVecs][G * KW], const float* const* xr, const Vec* dv,
-                        std::int64_t c0, std::int64_t lo, std::int64_t hi) {
+                        std::int64_t c0, std::int64_t lo, std::int64_t hi, std::int64_t shift) {
+  const std::int64_t c = c0 - shift;
 #pragma GCC unroll 16
   for (int gi = 0; gi < G; ++gi) {
 #pragma GCC unroll 16
     for (int kw = 0; kw < KW; ++kw) {
       if (Edge && (c0 + kw < lo || c0 + kw >= hi)) continue;
-      const Vec b(xr[gi][kw]);
+      const Vec b(xr[gi][c + kw]);
       for (int v = 0; v < kVecs; ++v) acc[v][gi * KW + kw] = xsimd::fma(b, dv[v], acc[v][gi * KW + kw]);
     }
   }
 }
 
 // dwp: G groups of (KW, kBlock) accumulators, group stride gstride; x points at input channel
-// g = 0 and kernel row kh of image 0; dyt at the tile's channel block of image 0. Reduces over
+// g = 0 of image 0 (a padded copy: at its kernel row kh and first tap column); dyt at the
+// tile's channel block of image 0. Reduces over
 // images [0, images) and output rows [oh0, oh1) of each, added to dwp (or written over it,
 // with g.overwrite). The pixels whose taps reach into the side padding are peeled off each row
 // (a k4 s2 p1 layer on 7-wide planes: 2 of 7 pixels, 1 of their 4 taps).
@@ -265,15 +272,15 @@ void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* d
   for (std::int64_t n = 0; n < images; ++n)
     for (std::int64_t oh = oh0; oh < oh1; ++oh) {
       const float* xr[G];
-      for (int gi = 0; gi < G; ++gi) xr[gi] = x + n * g.x_image + gi * g.x_plane + oh * g.stride_h * g.x_row;
+      for (int gi = 0; gi < G; ++gi)
+        xr[gi] = x + n * g.x_image + gi * g.x_plane + (oh * g.stride_h + g.row_shift) * g.x_row;
       const float* d = dyt + n * g.dy_image + oh * g.out_w * g.dy_pixel;
       // The pixels [from, to) of the row, interior or edge ones.
       auto pixels = [&](auto edge, std::int64_t from, std::int64_t to) {
         for (std::int64_t ow = from; ow < to; ++ow, d += g.dy_pixel) {
           Vec dv[kVecs];
           for (int v = 0; v < kVecs; ++v) dv[v] = Vec::load_aligned(d + v * kLanes);
-          wgrad_pixel<KW, G, decltype(edge)::value>(acc, xr, dv, ow * sw, lo, hi);
-          for (int gi = 0; gi < G; ++gi) xr[gi] += sw;
+          wgrad_pixel<KW, G, decltype(edge)::value>(acc, xr, dv, ow * sw, lo, hi, g.col_shift);
         }
       };
       pixels(std::true_type{}, 0, left);

@@ -55,7 +55,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
                                  std::int64_t ow, float* db = nullptr) {
   const std::int64_t ic_n = s.in_c, oc_n = s.out_c, kh_n = s.kernel_h, kw_n = s.kernel_w, nb = blocks(oc_n);
   const std::int64_t ocp = nb * kBlock, hp = (oh - 1) * s.stride_h + kh_n, wp = (ow - 1) * s.stride_w + kw_n;
-  const std::int64_t plane = hp * wp, pix = oh * ow, x_image = ic_n * plane, dy_image = pix * ocp;
+  const std::int64_t x_plane = s.in_h * s.in_w, pix = oh * ow, dy_image = pix * ocp;
   const std::int64_t piece = wgrad_piece(kw_n), pieces = (kw_n + piece - 1) / piece;
   const int group = wgrad_group(piece);
   const std::int64_t gstride = kh_n * kw_n * kBlock;
@@ -66,8 +66,13 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   const std::int64_t rows_per = std::min<std::int64_t>(group, kh_n), row_groups = (kh_n + rows_per - 1) / rows_per;
   const std::int64_t groups = by_rows ? ic_n * row_groups : (ic_n + group - 1) / group;
   const std::int64_t tiles = nb * groups * (by_rows ? 1 : kh_n) * pieces;
+  // A tile of one kernel row reads x in place: its output rows whose taps fall in the padding
+  // rows are skipped, and so are the taps in the side padding. A tile of several kernel rows
+  // reads a padded copy (plane hp x wp), whose rows of zeros it multiplies.
+  const bool copy_x = by_rows;
+  const std::int64_t plane = copy_x ? hp * wp : x_plane, x_image = ic_n * plane;
   // Images per chunk: each chunk reads and writes the whole accumulator once, each tile
-  // streams the chunk's padded input and dy^T. Small accumulators (<= 2 MB): chunks that stay
+  // streams the chunk's input and dy^T. Small accumulators (<= 2 MB): chunks that stay
   // in L2 (512 KB). Large ones (DCGAN-64's 512 -> 256 layer: 8 MB): 4 MB chunks, so the
   // accumulator is touched a few times per call and the chunk streams from L3. A single
   // image larger than the budget is reduced a band of output rows at a time.
@@ -82,18 +87,20 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // team shares out the tiles of every chunk (one image, or an accumulator too big to copy).
   const bool own_images = threads > 1 && small_acc && s.n >= 2 * threads;
   const int copies = own_images ? threads : 1;
-  ThreadSlots xbuf(copies, chunk * x_image), dbuf(copies, chunk * dy_image);
+  ThreadSlots xbuf(copy_x ? copies : 0, chunk * x_image), dbuf(copies, chunk * dy_image);
   // The tiles of each copy's first chunk and band write the accumulator instead of adding to
   // it, so it needs no zeros first (shape 7: 16 MB zeroed, then read back; +10 % / +18 % on
   // 1 / 2 threads, Zen 5, 2 interleaved pairs). Every copy has images when there are enough.
   const bool tiles_write_all = s.n >= copies && oh > 0;
   ThreadSlots bias_sums(db ? threads : 0, ocp, true);
-  const WgradGeom adding{x_image, by_rows ? wp : plane, wp, dy_image, kBlock, ow, s.stride_h, s.stride_w};
+  const WgradGeom adding{x_image, by_rows ? wp : plane, copy_x ? wp : s.in_w, dy_image, kBlock, ow, s.stride_h,
+                         s.stride_w};
   WgradGeom writing = adding;
   writing.overwrite = tiles_write_all;
-  const std::int64_t x_plane = s.in_h * s.in_w, per_block = tiles / nb, kn = ic_n * kh_n * kw_n;
-  // Tile t: dy rows [r0, r1) of cnt images of xb and dyt, into the accumulator of its block
-  // ob at acc + ob * block_stride (0: the caller's buffer of that one block).
+  const std::int64_t per_block = tiles / nb, kn = ic_n * kh_n * kw_n;
+  // Tile t: dy rows [r0, r1) of cnt images of xb (x at the first, or their padded copy) and
+  // dyt, into the accumulator of its block ob at acc + ob * block_stride (0: the caller's
+  // buffer of that one block).
   auto run_tile = [&](std::int64_t t, float* acc, std::int64_t block_stride, const float* xb, const float* dyt,
                       const WgradGeom& g, std::int64_t cnt, std::int64_t r0, std::int64_t r1) {
     const std::int64_t kw0 = (t % pieces) * piece, u = t / pieces;  // u: the tile's (block, group, row)
@@ -115,9 +122,10 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     const std::int64_t hi = std::min(r1, kernels::detail::floor_div(s.pad_h + s.in_h - 1 - kh, s.stride_h) + 1);
     WgradGeom edges = g;
     edges.col_lo = s.pad_w - kw0, edges.col_hi = s.pad_w + s.in_w - kw0;
+    if (!copy_x) edges.row_shift = kh - s.pad_h, edges.col_shift = edges.col_lo;
     wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(dst, by_rows ? kw_n * kBlock : gstride,
-                                                    xb + ic0 * plane + kh * wp + kw0, dyt + ob * pix * kBlock, edges,
-                                                    cnt, lo, std::max(lo, hi));
+                                                    xb + ic0 * plane + (copy_x ? kh * wp + kw0 : 0),
+                                                    dyt + ob * pix * kBlock, edges, cnt, lo, std::max(lo, hi));
   };
   // dw[oc, k] += sum over copies of acc[oc block, k, oc lane] for `per` lanes from oc, with
   // block_acc the accumulator of oc's block.
@@ -149,9 +157,10 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // out to memory and read back (shape 7, Zen 5, 3 interleaved pairs: +10 % / +5 % on 1 / 2
   // threads).
   if (pack_per_block(s.n, acc_size, x_image, nb, threads) && tiles_write_all) {
-    float* const xb = xbuf.at(0);
+    float* const xcopy = copy_x ? xbuf.at(0) : nullptr;
+    const float* const xb = copy_x ? xcopy : x;
     float* const dyt = dbuf.at(0);
-    parallel_items(threads, ic_n, [&](std::int64_t i) { pad_x(xb, 0, i); });
+    if (copy_x) parallel_items(threads, ic_n, [&](std::int64_t i) { pad_x(xcopy, 0, i); });
     parallel_items(threads, nb, [&](std::int64_t i) { transpose_dy(dyt, 0, i); });
     ThreadSlots block_accs(threads, ic_n * gstride);
     parallel_items(threads, nb, [&](std::int64_t ob) {
@@ -174,12 +183,13 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     const bool shared = !own_images;
     const int me = own_images ? team_slot(threads) : 0;
     const std::int64_t n_lo = s.n * me / copies, n_hi = s.n * (me + 1) / copies;
-    float* const xb = xbuf.at(me);
+    float* const xcopy = copy_x ? xbuf.at(me) : nullptr;
     float* const dyt = dbuf.at(me);
     float* const ac = acc.at(me);
     for (std::int64_t n0 = n_lo; n0 < n_hi; n0 += chunk) {
       const std::int64_t cnt = std::min(chunk, n_hi - n0);
-      team_for(shared, cnt * ic_n, [&](std::int64_t i) { pad_x(xb, n0, i); });
+      const float* const xb = copy_x ? xcopy : x + n0 * x_image;
+      if (copy_x) team_for(shared, cnt * ic_n, [&](std::int64_t i) { pad_x(xcopy, n0, i); });
       team_for(shared, cnt * nb, [&](std::int64_t i) { transpose_dy(dyt, n0, i); });
       // The next chunk's input and dy, a slice per tile (see for_padded_images).
       const std::int64_t next = n0 + cnt, next_cnt = std::min(chunk, n_hi - next);
