@@ -72,8 +72,8 @@ void check_winograd(const ConvShape& s, gan::Rng& rng) {
   expect_close(y, y_ref, "forward with bias", fwd_slack);
   auto y_acc = random_vector<float>(static_cast<std::int64_t>(dy.size()), rng);
   std::vector<double> y_acc_ref(y_acc.begin(), y_acc.end());
-  ref::conv2d_forward(y_ref.data(), xr.data(), wr.data(), static_cast<const double*>(nullptr), s);
-  for (std::size_t i = 0; i < y_ref.size(); ++i) y_acc_ref[i] += y_ref[i];
+  const std::size_t out_plane = static_cast<std::size_t>(oh * ow), out_channels = static_cast<std::size_t>(s.out_c);
+  for (std::size_t i = 0; i < y_ref.size(); ++i) y_acc_ref[i] += y_ref[i] - br[i / out_plane % out_channels];
   d::conv_forward_winograd(y_acc.data(), x.data(), w.data(), nullptr, s, oh, ow, true);
   expect_close(y_acc, y_acc_ref, "forward accumulating", fwd_slack);
 
@@ -94,15 +94,25 @@ void check_winograd(const ConvShape& s, gan::Rng& rng) {
   expect_close(dx_acc, dx_acc_ref, "data gradient accumulating", bwd_slack);
 }
 
-}  // namespace
-
-TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 and 2 threads") {
+// check(rng) on 1 and 2 threads, each time from a generator seeded `seed` (the same draws).
+template <class Check>
+void on_one_and_two_threads(std::uint64_t seed, Check&& check) {
   const int before = gan::max_threads();
   for (int threads : {1, 2}) {
     gan::set_num_threads(threads);
-    gan::Rng rng(41);
+    INFO("threads ", threads);
+    gan::Rng rng(seed);
+    check(rng);
+  }
+  gan::set_num_threads(before);
+}
+
+}  // namespace
+
+TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 and 2 threads") {
+  on_one_and_two_threads(41, [](gan::Rng& rng) {
     for (std::int64_t pad : {0, 1, 2, 3}) {
-      INFO("threads ", threads, ", padding ", pad);
+      INFO("padding ", pad);
       // F(4x4, 2x2), 4x4 stride 2
       check_winograd(make_shape(1, 1, 4, 4, 1, 4, 2, pad), rng);       // one channel each way, one tile
       check_winograd(make_shape(1, 3, 5, 7, 2, 4, 2, pad), rng);       // odd planes, a part-filled lane block
@@ -118,17 +128,13 @@ TEST_CASE("Winograd kernels match the reference on odd shapes, every padding, 1 
     // Transformed weights over 8 MB (2.5M floats both ways): one copy that the threads share,
     // where smaller ones get a copy per thread.
     check_winograd(make_shape(1, 256, 8, 8, 96, 4, 2, 1), rng);
-  }
-  gan::set_num_threads(before);
+  });
 }
 
 TEST_CASE("the Winograd weight gradient matches the reference on odd shapes, every padding, 1 and 2 threads") {
-  const int before = gan::max_threads();
-  for (int threads : {1, 2}) {
-    gan::set_num_threads(threads);
-    gan::Rng rng(44);
+  on_one_and_two_threads(44, [](gan::Rng& rng) {
     for (std::int64_t pad : {0, 1, 2, 3}) {
-      INFO("threads ", threads, ", padding ", pad);
+      INFO("padding ", pad);
       check_winograd_wgrad(make_shape(1, 1, 4, 4, 1, 4, 2, pad), rng);      // one channel each way, one tile
       check_winograd_wgrad(make_shape(1, 3, 5, 7, 2, 4, 2, pad), rng);      // odd planes, part-filled vectors
       check_winograd_wgrad(make_shape(3, 17, 14, 14, 33, 4, 2, pad), rng);  // 7x7 output (DCGAN), 33 = 32 + 1
@@ -136,8 +142,7 @@ TEST_CASE("the Winograd weight gradient matches the reference on odd shapes, eve
     }
     // More tiles than a pass (kWgradTiles): the second pass adds to the point sums.
     check_winograd_wgrad(make_shape(10, 6, 40, 44, 20, 4, 2, 1), rng);  // 300 tiles
-  }
-  gan::set_num_threads(before);
+  });
 }
 
 TEST_CASE("the conv kernels take the Winograd path for a DCGAN layer and agree with the reference") {
