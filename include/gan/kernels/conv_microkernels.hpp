@@ -250,10 +250,10 @@ inline void wgrad_pixel(Vec (&acc)[kVecs][G * KW], const float* const* xr, const
 
 // dwp: G groups of (KW, kBlock) accumulators, group stride gstride; x points at input channel
 // g = 0 of image 0 (a padded copy: at its kernel row kh and first tap column); dyt at the
-// tile's channel block of image 0. Reduces over
-// images [0, images) and output rows [oh0, oh1) of each, added to dwp (or written over it,
-// with g.overwrite). The pixels whose taps reach into the side padding are peeled off each row
-// (a k4 s2 p1 layer on 7-wide planes: 2 of 7 pixels, 1 of their 4 taps).
+// tile's channel block of image 0. Reduces over images [0, images) and output rows [oh0, oh1)
+// of each, added to dwp (or written over it, with g.overwrite). The pixels whose taps reach
+// into the side padding are peeled off each row (a k4 s2 p1 layer on 7-wide planes: 2 of 7
+// pixels, 1 of their 4 taps).
 template <int KW, int G>
 void wgrad_tile(float* dwp, std::int64_t gstride, const float* x, const float* dyt, const WgradGeom& g,
                 std::int64_t images, std::int64_t oh0, std::int64_t oh1) {
