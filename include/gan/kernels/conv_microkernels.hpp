@@ -224,9 +224,8 @@ struct WgradGeom {
   // Columns of the padded row (from the tile's first tap column) that hold the image: a
   // pixel's taps outside [col_lo, col_hi) read padding, and edge pixels skip them.
   std::int64_t col_lo = 0, col_hi = std::int64_t{1} << 40;
-  // An input without its padding (read in place): output row oh reads input row
-  // oh * stride_h + row_shift, and padded column c is input column c - col_shift. Both 0 for
-  // a padded copy whose pointer is at the tile's first tap.
+  // Where the tile's first tap lies in x: output row oh reads row oh * stride_h + row_shift
+  // of x, and column c of the padded row (as col_lo) is column c - col_shift of x.
   std::int64_t row_shift = 0, col_shift = 0;
 };
 
@@ -249,7 +248,7 @@ inline void wgrad_pixel(Vec (&acc)[kVecs][G * KW], const float* const* xr, const
 }
 
 // dwp: G groups of (KW, kBlock) accumulators, group stride gstride; x points at input channel
-// g = 0 of image 0 (a padded copy: at its kernel row kh and first tap column); dyt at the
+// g = 0 of image 0 (its tap (kh, kw0) placed by g.row_shift and g.col_shift); dyt at the
 // tile's channel block of image 0. Reduces over images [0, images) and output rows [oh0, oh1)
 // of each, added to dwp (or written over it, with g.overwrite). The pixels whose taps reach
 // into the side padding are peeled off each row (a k4 s2 p1 layer on 7-wide planes: 2 of 7

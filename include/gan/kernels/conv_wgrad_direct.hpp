@@ -70,7 +70,9 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // rows are skipped, and so are the taps in the side padding. A tile of several kernel rows
   // reads a padded copy (plane hp x wp), whose rows of zeros it multiplies.
   const bool copy_x = by_rows;
-  const std::int64_t plane = copy_x ? hp * wp : x_plane, x_image = ic_n * plane;
+  const std::int64_t plane = copy_x ? hp * wp : x_plane, row = copy_x ? wp : s.in_w, x_image = ic_n * plane;
+  // The padding that the input the tiles read does not hold: all of it in place, none in the copy.
+  const std::int64_t absent_pad_h = copy_x ? 0 : s.pad_h, absent_pad_w = copy_x ? 0 : s.pad_w;
   // Images per chunk: each chunk reads and writes the whole accumulator once, each tile
   // streams the chunk's input and dy^T. Small accumulators (<= 2 MB): chunks that stay
   // in L2 (512 KB). Large ones (DCGAN-64's 512 -> 256 layer: 8 MB): 4 MB chunks, so the
@@ -93,8 +95,7 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
   // 1 / 2 threads, Zen 5, 2 interleaved pairs). Every copy has images when there are enough.
   const bool tiles_write_all = s.n >= copies && oh > 0;
   ThreadSlots bias_sums(db ? threads : 0, ocp, true);
-  const WgradGeom adding{x_image, by_rows ? wp : plane, copy_x ? wp : s.in_w, dy_image, kBlock, ow, s.stride_h,
-                         s.stride_w};
+  const WgradGeom adding{x_image, by_rows ? wp : plane, row, dy_image, kBlock, ow, s.stride_h, s.stride_w};
   WgradGeom writing = adding;
   writing.overwrite = tiles_write_all;
   const std::int64_t per_block = tiles / nb, kn = ic_n * kh_n * kw_n;
@@ -122,9 +123,8 @@ inline void conv_backward_weight(float* dw, const float* dy, const float* x, con
     const std::int64_t hi = std::min(r1, kernels::detail::floor_div(s.pad_h + s.in_h - 1 - kh, s.stride_h) + 1);
     WgradGeom edges = g;
     edges.col_lo = s.pad_w - kw0, edges.col_hi = s.pad_w + s.in_w - kw0;
-    if (!copy_x) edges.row_shift = kh - s.pad_h, edges.col_shift = edges.col_lo;
-    wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(dst, by_rows ? kw_n * kBlock : gstride,
-                                                    xb + ic0 * plane + (copy_x ? kh * wp + kw0 : 0),
+    edges.row_shift = kh - absent_pad_h, edges.col_shift = absent_pad_w - kw0;
+    wgrad_tile_fn(std::min(piece, kw_n - kw0), gs)(dst, by_rows ? kw_n * kBlock : gstride, xb + ic0 * plane,
                                                     dyt + ob * pix * kBlock, edges, cnt, lo, std::max(lo, hi));
   };
   // dw[oc, k] += sum over copies of acc[oc block, k, oc lane] for `per` lanes from oc, with
