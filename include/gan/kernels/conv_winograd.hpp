@@ -86,7 +86,7 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
   constexpr int points = F::kIn * F::kIn;
   const int threads = team_size();
   const std::int64_t zc = g.in_channels(), blocks = (g.out_channels() + kBlock - 1) / kBlock;
-  const std::int64_t u_floats = points * blocks * zc * kBlock;
+  const std::int64_t u_point = u_point_floats(blocks, zc), u_floats = points * u_point;
   // With U up to 8 MB, each thread transforms all the weights into a copy of its own, with no
   // wait for the other thread before its chunks. A shared U, written by both threads and read by
   // both, took 2 threads 2.5-2.7x the CPU time of 1 to transform, and 7-10 % of their time went
@@ -125,7 +125,7 @@ void correlate(float* dst, const float* src, const float* w, const WeightIndex& 
           const std::int64_t r0 = pp * count / panels, r1 = (pp + 1) * count / panels;
           conv_tile_fn(1, static_cast<int>(r1 - r0), 1)(mbuf + (pt * kChunkTiles + r0) * kBlock,
                                                         vl.at(vbuf, pt, 0) + r0, vl.row, 0, static_cast<int>(zc),
-                                                        &tap, 1, u + (pt * blocks + ob) * zc * kBlock);
+                                                        &tap, 1, u + pt * u_point + ob * zc * kBlock);
         }
 #if defined(__AVX512F__)
       if constexpr (Chunks<F>::kRowGroups && kLanes == 16) {
