@@ -139,6 +139,8 @@ TEST_CASE("the Winograd weight gradient matches the reference on odd shapes, eve
       check_winograd_wgrad(make_shape(1, 3, 5, 7, 2, 4, 2, pad), rng);      // odd planes, part-filled vectors
       check_winograd_wgrad(make_shape(3, 17, 14, 14, 33, 4, 2, pad), rng);  // 7x7 output (DCGAN), 33 = 32 + 1
       check_winograd_wgrad(make_shape(2, 5, 19, 23, 40, 4, 2, pad), rng);   // tiles of two images in a pass
+      // 2 threads split its 3 blocks of input channels 1 + 2 (one pass each); the last is part-filled
+      check_winograd_wgrad(make_shape(1, 40, 10, 13, 24, 4, 2, pad), rng);
     }
     // More tiles than a pass (kWgradTiles): the second pass adds to the point sums.
     check_winograd_wgrad(make_shape(10, 6, 40, 44, 20, 4, 2, 1), rng);  // 300 tiles

@@ -114,7 +114,7 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
                                           std::int64_t oh, std::int64_t ow, float* db) {
   using winograd::kWgradPoints;
   const winograd::WgradPlan plan(s, oh, ow);
-  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, icp = plan.icp, cpp = plan.cpp, nb = plan.nb, ocp = plan.ocp;
+  const std::int64_t ic_n = s.in_c, oc_n = s.out_c, icp = plan.icp, nb = plan.nb, ocp = plan.ocp;
   const std::int64_t plane = s.in_h * s.in_w, pix = oh * ow, cbs = icp / kLanes, tw = plan.tiles_w;
   // Passes of whole rows of tiles (across images). A row of tiles reads 10 rows of x (5 window
   // rows in each of 2 phases) and 4 of dy, blocked by channels into the thread's own buffers
@@ -126,18 +126,33 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
   // end) and sums them into its own V, M and S, with no barrier until the last step. Shared,
   // the V and M that one thread transformed were read by the other in its products (shape 2,
   // 2 threads, Zen 5: 1.1x one thread).
+  // When that leaves each thread one pass or less (one 128x128 image), the threads split the input
+  // channels instead: each transforms all of dy but only its own channels of x, and its sums are
+  // its own part of dw, so no thread sums and transforms a whole S of its own and nothing is
+  // summed across them.
   const std::int64_t most_rows = (tile_rows + threads - 1) / threads;
-  const std::int64_t pass_rows = std::clamp<std::int64_t>(winograd::kWgradTiles / tw, 1, most_rows);
+  const bool split_channels = threads > 1 && most_rows <= winograd::kWgradTiles / tw && cbs >= threads;
+  const std::int64_t pass_rows =
+      std::clamp<std::int64_t>(winograd::kWgradTiles / tw, 1, split_channels ? tile_rows : most_rows);
   const std::int64_t chunk = pass_rows * tw, x_rows = 10;
-  ThreadSlots xrows(threads, cbs * x_rows * s.in_w * kLanes), dyrows(threads, nb * 4 * ow * kBlock);
+  // Thread k's channel blocks: [cbs * k / threads, cbs * (k + 1) / threads) when split, at most most_cbs.
+  const std::int64_t most_cbs = split_channels ? (cbs + threads - 1) / threads : cbs;
+  ThreadSlots xrows(threads, most_cbs * x_rows * s.in_w * kLanes), dyrows(threads, nb * 4 * ow * kBlock);
   // V: point, tile, c'. M: point, block, tile, kBlock. S: c', point, o (a (c', o) pair's points
   // one 12.8 KB run for the last step, where as point-major planes they were 25 pages apart).
-  ThreadSlots vbuf(threads, kWgradPoints * chunk * cpp), mbuf(threads, kWgradPoints * nb * chunk * kBlock);
-  ThreadSlots sbuf(threads, plan.sums()), dw_parts(threads > 1 ? threads : 0, s.out_c * s.in_c * 16);
+  // With the channels split, a point of V and of M ends in kLanes more floats (a tile's 25 points
+  // are stored together, 128 KB apart on shape 6): 2 threads, shape 6, medians of 15-21 rotated
+  // runs of a scratch loop, 348 -> 416 and 365 -> 386 GFLOP/s. On the tile split the same padding
+  // cost 8-9 % (354 -> 327, 302 -> 275); why was not pinned down.
+  const std::int64_t pad = split_channels ? kLanes : 0, m_point = nb * chunk * kBlock + pad;
+  ThreadSlots vbuf(threads, kWgradPoints * (chunk * 4 * most_cbs * kLanes + pad));
+  ThreadSlots mbuf(threads, kWgradPoints * m_point);
+  const bool parts = threads > 1 && !split_channels;
+  ThreadSlots sbuf(threads, kWgradPoints * 4 * most_cbs * kLanes * ocp);
+  ThreadSlots dw_parts(parts ? threads : 0, s.out_c * s.in_c * 16);
   ThreadSlots bias_sums(db ? threads : 0, ocp, true);
   std::vector<char> summed(static_cast<std::size_t>(threads), 0);  // whether copy k's S holds sums
   std::atomic<std::int64_t> next_row{0};
-  const std::int64_t panels = (cpp + kMaxPix - 1) / kMaxPix;
   // x rows [top, top + 10) of row of tiles r, those inside the image: [lo, hi).
   auto x_span = [&](std::int64_t r, std::int64_t& top, std::int64_t& lo, std::int64_t& hi) {
     top = 8 * (r % plan.tiles_h) - s.pad_h, lo = std::max<std::int64_t>(top, 0);
@@ -148,6 +163,12 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
 #endif
   {
     const int me = team_slot(threads);
+    // The thread's channel blocks [cb0, cb1); its V rows and S hold its own c': per phase, its channels.
+    const std::int64_t cb0 = split_channels ? cbs * me / threads : 0;
+    const std::int64_t cb1 = split_channels ? cbs * (me + 1) / threads : cbs;
+    const std::int64_t icv = (cb1 - cb0) * kLanes, cpv = 4 * icv, v_point = chunk * cpv + pad;
+    const std::int64_t panels = (cpv + kMaxPix - 1) / kMaxPix;
+    float* const sums_db = db && (!split_channels || me == 0) ? bias_sums.at(me) : nullptr;
     float* const xr = xrows.at(me);
     float* const dr = dyrows.at(me);
     float* const vs = vbuf.at(me);
@@ -161,23 +182,24 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
       // x rows [top, top + 10) of every channel block, those inside the image; dy rows
       // [4 ti, 4 ti + 4) of every block, those inside the plane (the bias sums take each once).
       x_span(r, top, lo, hi);
-      for (std::int64_t cb = 0; cb < cbs && lo < hi; ++cb)
-        transpose_panel<kLanes>(xr + (cb * x_rows + lo - top) * s.in_w * kLanes, kLanes,
+      for (std::int64_t cb = cb0; cb < cb1 && lo < hi; ++cb)
+        transpose_panel<kLanes>(xr + ((cb - cb0) * x_rows + lo - top) * s.in_w * kLanes, kLanes,
                                 x + (n * ic_n + cb * kLanes) * plane + lo * s.in_w, plane,
                                 std::min<std::int64_t>(kLanes, ic_n - cb * kLanes), (hi - lo) * s.in_w);
       const std::int64_t dy_rows = std::min<std::int64_t>(4, oh - 4 * ti);
       for (std::int64_t ob = 0; ob < nb; ++ob)
         transpose_panel(dr + ob * 4 * ow * kBlock, kBlock, dy + (n * oc_n + ob * kBlock) * pix + 4 * ti * ow, pix,
                         std::min<std::int64_t>(kBlock, oc_n - ob * kBlock), dy_rows * ow,
-                        db ? bias_sums.at(me) + ob * kBlock : nullptr);
+                        sums_db ? sums_db + ob * kBlock : nullptr);
       for (std::int64_t tj = 0; tj < tw; ++tj) {
         const std::int64_t t = k * tw + tj;  // in the pass
         for (int phase = 0; phase < 4; ++phase)
-          for (std::int64_t cb = 0; cb < cbs; ++cb)
-            winograd::wgrad_input_tile(vs + t * cpp + phase * icp + cb * kLanes, chunk * cpp,
-                                       xr + cb * x_rows * s.in_w * kLanes, s, top, lo, hi, tj, phase / 2, phase % 2);
+          for (std::int64_t cb = cb0; cb < cb1; ++cb)
+            winograd::wgrad_input_tile(vs + t * cpv + phase * icv + (cb - cb0) * kLanes, v_point,
+                                       xr + (cb - cb0) * x_rows * s.in_w * kLanes, s, top, lo, hi, tj, phase / 2,
+                                       phase % 2);
         for (std::int64_t ob = 0; ob < nb; ++ob)
-          winograd::wgrad_dy_tile(ms + (ob * chunk + t) * kBlock, nb * chunk * kBlock, dr + ob * 4 * ow * kBlock,
+          winograd::wgrad_dy_tile(ms + (ob * chunk + t) * kBlock, m_point, dr + ob * 4 * ow * kBlock,
                                   dy_rows, ow, tj);
       }
     };
@@ -186,7 +208,8 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
       const std::int64_t n = r / plan.tiles_h, ti = r % plan.tiles_h;
       std::int64_t top, lo, hi;
       x_span(r, top, lo, hi);
-      prefetch_rows_part(x + n * ic_n * plane + lo * s.in_w, ic_n, plane, (hi - lo) * s.in_w, 0, 1);
+      const std::int64_t c0 = cb0 * kLanes, cn = std::min(ic_n, cb1 * kLanes) - c0;
+      prefetch_rows_part(x + (n * ic_n + c0) * plane + lo * s.in_w, cn, plane, (hi - lo) * s.in_w, 0, 1);
       const std::int64_t dy_floats = std::min<std::int64_t>(4, oh - 4 * ti) * ow;
       prefetch_rows_part(dy + n * oc_n * pix + 4 * ti * ow, oc_n, pix, dy_floats, 0, 1);
     };
@@ -194,24 +217,26 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
     auto products = [&](std::int64_t tiles) {
       for (std::int64_t i = 0; i < kWgradPoints * nb; ++i) {
         const std::int64_t pt = i / nb, ob = i % nb;
-        const float* v = vs + pt * chunk * cpp;
-        const float* m = ms + (pt * nb + ob) * chunk * kBlock;
+        const float* v = vs + pt * v_point;
+        const float* m = ms + pt * m_point + ob * chunk * kBlock;
         float* sp = ss + pt * ocp + ob * kBlock;
         for (std::int64_t pp = 0; pp < panels; ++pp) {
-          const std::int64_t c0 = pp * cpp / panels, c1 = (pp + 1) * cpp / panels;
+          const std::int64_t c0 = pp * cpv / panels, c1 = (pp + 1) * cpv / panels;
           gemm_tile_fn(static_cast<int>(c1 - c0))(sp + c0 * kWgradPoints * ocp, kWgradPoints * ocp, summed[me] != 0,
-                                                  v + c0, cpp, static_cast<int>(tiles), m, nullptr);
+                                                  v + c0, cpv, static_cast<int>(tiles), m, nullptr);
         }
       }
       summed[me] = 1;
     };
     // The row after the current one is taken before the current one is transformed, so its
     // rows can be on their way meanwhile.
-    std::int64_t r = next_row.fetch_add(1);
+    std::int64_t own_row = 0;
+    auto take_row = [&] { return split_channels ? own_row++ : next_row.fetch_add(1); };
+    std::int64_t r = take_row();
     while (r < tile_rows) {
       std::int64_t k = 0;
       for (; k < pass_rows && r < tile_rows; ++k) {
-        const std::int64_t after = next_row.fetch_add(1);
+        const std::int64_t after = take_row();
         if (after < tile_rows) prefetch_row(after);
         transform_row(r, k);
         r = after;
@@ -219,14 +244,14 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
       products(k * tw);
     }
     // dw' = G^T S G per (c', o) of this copy's S, kLanes output channels at a time, added into
-    // dw(o, c, 2a+p, 2b+q); with more threads, written into the copy's own dw-shaped part first,
-    // and those summed into dw after: S is 6x the size of dw, and read across the cores (~200 ns
-    // apart here) it took longer than the products (shape 6, 2 threads, Zen 5).
+    // dw(o, c, 2a+p, 2b+q); with more threads splitting the tiles, written into the copy's own
+    // dw-shaped part first, and those summed into dw after: S is 6x the size of dw, and read across
+    // the cores (~200 ns apart here) it took longer than the products (shape 6, 2 threads, Zen 5).
     const std::int64_t ovecs = ocp / kLanes;
-    float* const dst = threads > 1 ? dw_parts.at(me) : dw;
-    for (std::int64_t i = 0; i < cpp * ovecs && summed[me]; ++i) {
-      const std::int64_t cp = i / ovecs, o0 = i % ovecs * kLanes, phase = cp / icp, c = cp % icp;
-      if (c >= ic_n || o0 >= oc_n) continue;
+    float* const dst = parts ? dw_parts.at(me) : dw;
+    for (std::int64_t i = 0; i < cpv * ovecs && summed[me]; ++i) {
+      const std::int64_t cp = i / ovecs, o0 = i % ovecs * kLanes, phase = cp / icv, c = cb0 * kLanes + cp % icv;
+      if (c >= std::min(ic_n, cb1 * kLanes) || o0 >= oc_n) continue;
       Vec e[kWgradPoints];
       for (int k = 0; k < kWgradPoints; ++k) e[k] = Vec::load_aligned(ss + (cp * kWgradPoints + k) * ocp + o0);
       for (int row = 0; row < 5; ++row) winograd::F4x4_2x2::weight_adjoint_1d(e + row * 5, 1);
@@ -239,15 +264,15 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
         for (int a = 0; a < 2; ++a)
           for (int b = 0; b < 2; ++b) {
             float& to = dst[((o0 + l) * ic_n + c) * 16 + (2 * a + p) * 4 + 2 * b + q];
-            to = threads > 1 ? out[a * 2 + b][l] : to + out[a * 2 + b][l];
+            to = parts ? out[a * 2 + b][l] : to + out[a * 2 + b][l];
           }
     }
 #if GAN_HAS_OPENMP
-    if (threads > 1) {
+    if (parts) {
 #pragma omp barrier
     }
 #endif
-    if (threads > 1) {
+    if (parts) {
       const std::int64_t dw_n = oc_n * ic_n * 16, runs = (dw_n + 4095) / 4096;
       team_for(true, runs, [&](std::int64_t run) {
         for (std::int64_t j = run * 4096; j < std::min(dw_n, (run + 1) * 4096); ++j)
