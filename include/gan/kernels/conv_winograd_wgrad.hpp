@@ -251,7 +251,7 @@ inline void conv_backward_weight_winograd(float* dw, const float* dy, const floa
     float* const dst = parts ? dw_parts.at(me) : dw;
     for (std::int64_t i = 0; i < cpv * ovecs && summed[me]; ++i) {
       const std::int64_t cp = i / ovecs, o0 = i % ovecs * kLanes, phase = cp / icv, c = cb0 * kLanes + cp % icv;
-      if (c >= std::min(ic_n, cb1 * kLanes) || o0 >= oc_n) continue;
+      if (c >= ic_n || o0 >= oc_n) continue;
       Vec e[kWgradPoints];
       for (int k = 0; k < kWgradPoints; ++k) e[k] = Vec::load_aligned(ss + (cp * kWgradPoints + k) * ocp + o0);
       for (int row = 0; row < 5; ++row) winograd::F4x4_2x2::weight_adjoint_1d(e + row * 5, 1);
