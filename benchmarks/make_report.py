@@ -199,14 +199,14 @@ def main():
         """A pass's GFLOP/s in each round (None where a round lacks it)."""
         return [r.get(name_of.get(key), {}).get("GFLOPs") for r in rounds]
 
-    def miss(text, values, target):
+    def miss(text, values, target, percent):
         """A miss with its value in each round, and whether every round was under the target (a row
         that reached it in some round is more likely held back by the host than by the code)."""
-        shown = " / ".join(fmt(v, 1 if target > 10 else 3) for v in values)
         under_in_all = all(v is not None and v < target for v in values)
         if len(values) == 1:
             return text, under_in_all
-        return text + f" (by round {shown}{' %' if target > 10 else ''})", under_in_all
+        shown = " / ".join(fmt(v, 1 if percent else 3) for v in values)
+        return text + f" (by round {shown}{' %' if percent else ''})", under_in_all
 
     # Misses are listed finer than the tables: a ratio of 0.997 or 74.97 % of peak
     # would read "1.00" or "75%" there.
@@ -233,7 +233,7 @@ def main():
                 if sid in LARGE and pct is not None and pct < 75:
                     pcts = [100 * v / peak_g[t] if v else None for v in by_round(rounds, (sid, p, t))]
                     misses_peak.append(miss(f"shape {sid} {p}{' (direct kernels)' if wg else ''} at {t} thread(s):"
-                                            f" {pct:.2f}%", pcts, 75))
+                                            f" {pct:.2f}%", pcts, 75, percent=True))
         w("")
     w("## Scaling, 2 threads / 1 thread (ours)")
     w("")
@@ -248,7 +248,7 @@ def main():
             if sid in LARGE and sc is not None and sc < 1.8:
                 one, two = by_round(conv_rounds, (sid, p, 1)), by_round(conv_rounds, (sid, p, 2))
                 scs = [b / a if (a and b) else None for a, b in zip(one, two)]
-                misses_scale.append(miss(f"shape {sid} {p}: {sc:.3f}x", scs, 1.8))
+                misses_scale.append(miss(f"shape {sid} {p}: {sc:.3f}x", scs, 1.8, percent=False))
         w(f"| {sid} | " + " | ".join(cells) + " |")
     w("")
     wrows = [k for k in sorted(winograd, key=lambda k: (k[2], k[0], PASSES.index(k[1]))) if winograd[k]]
