@@ -123,15 +123,13 @@ struct PhaseImage {
   }
 };
 
-// dst[k * dst_stride + l] = src[l * src_stride + k] for the Width lanes l and k < cols, zero
-// in lanes l >= rows: a panel of up to Width rows (channels) turned into `cols` channel
-// vectors. Packs weights into channel blocks and dy into pixel-major dy^T (Width = kBlock),
-// and the rows of a GEMM tile (kernels/gemm_tiles.hpp, Width = kLanes). With `sums`, also
-// sums[l] += the sum of row l (l < rows): the bias gradient, from the same loads. (Width as a
-// run-time argument cost the data gradient of shape 2 1.5 % on Zen 4, in its weight packing.)
-template <int Width = kBlock>
-void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
-                     std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
+// dst_of(k)[l] = src[l * src_stride + k] for the Width lanes l and k < cols (dst_of(k) null:
+// column k is dropped), zero in lanes l >= rows: a panel of up to Width rows (channels) turned
+// into `cols` channel vectors. With `sums`, also sums[l] += the sum of row l (l < rows): the
+// bias gradient, from the same loads. The body of transpose_panel and transpose_panel_to.
+template <int Width, class DstOf>
+void transpose_columns(DstOf&& dst_of, const float* src, std::int64_t src_stride, std::int64_t rows,
+                       std::int64_t cols, float* sums) {
   static_assert(Width == kBlock || Width == kLanes, "a panel is one or two vectors wide");
   constexpr int width = Width;
 #if GAN_CONV_AVX512 || GAN_CONV_AVX2
@@ -148,7 +146,7 @@ void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std:
           r[j] = half + j < rows ? T::load(src + (half + j) * src_stride + k0, mk) : T::zero();
         T::transpose(r);
         for (std::int64_t j = 0; j < std::min<std::int64_t>(W, cols - k0); ++j)
-          T::store(dst + (k0 + j) * dst_stride + half, r[j]);
+          if (float* d = dst_of(k0 + j)) T::store(d + half, r[j]);
         if (sums)  // zero-masked lanes past cols add nothing
           for (int j = 0; j < W; ++j) total[half / W] = T::add(total[half / W], r[j]);
       }
@@ -161,11 +159,30 @@ void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std:
   for (std::int64_t k0 = 0; k0 < cols; k0 += 16)
     for (std::int64_t l = 0; l < width; ++l) {
       const std::int64_t k1 = std::min(cols, k0 + 16);
-      for (std::int64_t k = k0; k < k1; ++k) dst[k * dst_stride + l] = l < rows ? src[l * src_stride + k] : 0.f;
+      for (std::int64_t k = k0; k < k1; ++k)
+        if (float* d = dst_of(k)) d[l] = l < rows ? src[l * src_stride + k] : 0.f;
     }
   if (sums)
     for (std::int64_t l = 0; l < rows; ++l)
       for (std::int64_t k = 0; k < cols; ++k) sums[l] += src[l * src_stride + k];
+}
+
+// dst[k * dst_stride + l] = src[l * src_stride + k]: transpose_columns into a panel. Packs
+// weights into channel blocks and dy into pixel-major dy^T (Width = kBlock), and the rows of a
+// GEMM tile (kernels/gemm_tiles.hpp, Width = kLanes). (Width as a run-time argument cost the
+// data gradient of shape 2 1.5 % on Zen 4, in its weight packing.)
+template <int Width = kBlock>
+void transpose_panel(float* dst, std::int64_t dst_stride, const float* src, std::int64_t src_stride,
+                     std::int64_t rows, std::int64_t cols, float* sums = nullptr) {
+  transpose_columns<Width>([&](std::int64_t k) { return dst + k * dst_stride; }, src, src_stride, rows, cols, sums);
+}
+
+// dst[k][l] = src[l * src_stride + k]: transpose_columns to a destination per column (null:
+// dropped), for weights whose taps go to different places (the data gradient's stride phases).
+template <int Width = kBlock>
+void transpose_panel_to(float* const* dst, const float* src, std::int64_t src_stride, std::int64_t rows,
+                        std::int64_t cols) {
+  transpose_columns<Width>([&](std::int64_t k) { return dst[k]; }, src, src_stride, rows, cols, nullptr);
 }
 
 }  // namespace direct
