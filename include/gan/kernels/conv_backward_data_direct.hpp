@@ -211,7 +211,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
       pad_plane(dyp.data() + c * plane, dy + c * y_plane, oh, ow, plan.height, wdp, plan.top, plan.left);
     });
     ThreadSlots bufs(threads, chunk * per_oc);
-    parallel_items(threads, nb, [&](std::int64_t ib) {
+    parallel_items_as_taken(threads, nb, [&](std::int64_t ib, auto&& next_block) {
       float* const buf = bufs.mine(threads);
       for_reduction_chunks(oc_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
         auto at = [&](std::size_t ph, std::int64_t c) {
@@ -224,7 +224,7 @@ inline void conv_backward_data(float* dx, const float* dy, const float* w, const
         }
         const float* b = first && !accumulate ? bias : nullptr;  // as the taps path: no bias when adding
         // Item j of the block's `mine` asks for its share of the next part of w.
-        const NextPart next = next_part(ib, c0, nc, chunk, oc_n, nb);
+        const NextPart next = next_part(ib, c0, nc, chunk, oc_n, nb, next_block);
         const std::int64_t mine = static_cast<std::int64_t>(items.size()) / nb;
         std::int64_t j = 0;
         for (const Item& it : items) {

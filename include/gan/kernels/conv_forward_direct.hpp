@@ -185,11 +185,11 @@ inline void conv_forward(float* y, const float* x, const float* w, const float* 
       pad_plane(xp.data() + c * plane, x + c * x_plane, s.in_h, s.in_w, hp, wp, s.pad_h, s.pad_w);
     });
     ThreadSlots bufs(threads, chunk * taps * kBlock);
-    parallel_items(threads, nb, [&](std::int64_t ob) {
+    parallel_items_as_taken(threads, nb, [&](std::int64_t ob, auto&& next_block) {
       float* const buf = bufs.mine(threads);
       for_reduction_chunks(ic_n, chunk, accumulate, [&](std::int64_t c0, std::int64_t nc, bool add, bool first) {
         transpose_panel(buf, kBlock, w + ob * kBlock * k_n + c0 * taps, k_n, lanes_of(ob), nc * taps);
-        const NextPart next = next_part(ob, c0, nc, chunk, ic_n, nb);
+        const NextPart next = next_part(ob, c0, nc, chunk, ic_n, nb, next_block);
         for (std::int64_t i = 0; i < nt; ++i) {
           if (next.channels > 0)
             prefetch_rows_part(w + next.block * kBlock * k_n + next.c0 * taps, lanes_of(next.block), k_n,

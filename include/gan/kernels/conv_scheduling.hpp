@@ -5,6 +5,7 @@
 // loop that pads each image once and asks for the next one while the tiles run.
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -130,17 +131,46 @@ inline void prefetch_run(const float* p, std::int64_t floats) {
   for (std::uintptr_t at = first; at < end; at += 64) __builtin_prefetch(reinterpret_cast<const void*>(at), 0, 3);
 }
 
+// body(i, next) for items i in [0, n) handed out as the team's threads come free, so that a
+// thread that runs slower takes fewer: on this kind of VM one vCPU at a time can run the conv
+// tiles 25-35 % slower than the other (its core busy with another guest's work, while the FMA
+// probe runs alike on both), and with a static half each the faster thread waited (Zen 5, 2
+// threads, interleaved pairs while the vCPUs ran shape 7's transposed forward at 128-131 and
+// 172-174 GFLOP/s: that pass +4 %, its data gradient +12 %, shape 8's transposed forward +8 %,
+// shape 3's +4 %; with both vCPUs alike, 0.99-1.01). next() takes the item the calling thread
+// runs after i (n or more: none) the first time it is called, for body to ask for that item's
+// data ahead; from then on the item is held back from a thread that comes free, so body asks
+// as late as its prefetch allows.
+template <class Body>
+void parallel_items_as_taken(int threads, std::int64_t n, Body&& body) {
+  std::atomic<std::int64_t> counter{0};
+  parallel_items(threads, threads, [&](std::int64_t) {
+    std::int64_t item = counter.fetch_add(1);
+    while (item < n) {
+      std::int64_t after = -1;
+      auto next = [&] {
+        if (after < 0) after = counter.fetch_add(1);
+        return after;
+      };
+      body(item, next);
+      item = next();
+    }
+  });
+}
+
 // The part of w a block-by-block call (pack_per_block) packs after chunk [c0, c0 + nc) of
-// `block`: the block's next chunk, or the next block's first; no channels after the last.
+// `block`: the block's next chunk, or the first of the block next() gives (the thread's next
+// in parallel_items_as_taken); none after the last.
 struct NextPart {
   std::int64_t block, c0, channels;
 };
-inline NextPart next_part(std::int64_t block, std::int64_t c0, std::int64_t nc, std::int64_t chunk,
-                          std::int64_t channels, std::int64_t blocks) {
+template <class Next>
+NextPart next_part(std::int64_t block, std::int64_t c0, std::int64_t nc, std::int64_t chunk, std::int64_t channels,
+                   std::int64_t blocks, Next&& next) {
   const bool same_block = c0 + nc < channels;
-  NextPart next{same_block ? block : block + 1, same_block ? c0 + nc : 0, 0};
-  if (next.block < blocks) next.channels = std::min(chunk, channels - next.c0);
-  return next;
+  NextPart part{same_block ? block : next(), same_block ? c0 + nc : 0, 0};
+  if (part.block < blocks) part.channels = std::min(chunk, channels - part.c0);
+  return part;
 }
 
 // prefetch_part over `rows` rows of `floats` floats each, `stride` floats apart (the next
@@ -187,25 +217,26 @@ void for_own_rows(int threads, std::int64_t n, const float* src, std::int64_t ch
 }
 
 // Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
-// one thread with its own padded copy when the batch splits evenly over the team, otherwise
-// all images padded first and the (image, item) pairs shared out. Image n's source (what pad
-// reads) is the src_floats floats at src + n * src_image: all of the image, or the channels of
-// one reduction chunk.
+// one thread with its own padded copy when the batch splits evenly over the team (the images
+// handed out as threads come free, parallel_items_as_taken), otherwise all images padded first
+// and the (image, item) pairs shared out. Image n's source (what pad reads) is the src_floats
+// floats at src + n * src_image: all of the image, or the channels of one reduction chunk.
 //
-// Per image, the items also ask for the next image's source a slice at a time (into L2):
-// padding otherwise waits on the input's cache misses, one plane row after another (shape 5's
-// forward spent 9 % of its time in those loads), while the tiles leave the memory bus idle.
+// Per image, the items also ask for the thread's next image's source a slice at a time (into
+// L2): padding otherwise waits on the input's cache misses, one plane row after another (shape
+// 5's forward spent 9 % of its time in those loads), while the tiles leave the memory bus idle.
 template <class Pad, class Body>
 void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::int64_t plane, std::int64_t items,
                        const float* src, std::int64_t src_image, std::int64_t src_floats, Pad&& pad, Body&& body) {
   const bool per_image = threads == 1 || n % threads == 0 || n >= 4 * threads;
   if (per_image) {
     ThreadSlots bufs(std::min<std::int64_t>(threads, n), channels * plane);
-    parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
+    parallel_items_as_taken(static_cast<int>(std::min<std::int64_t>(threads, n)), n, [&](std::int64_t i, auto&& next) {
       float* xp = bufs.mine(threads);
+      const std::int64_t after = next();
       for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
       for (std::int64_t it = 0; it < items; ++it) {
-        if (i + 1 < n) prefetch_part(src + (i + 1) * src_image, src_floats, it, items);
+        if (after < n) prefetch_part(src + after * src_image, src_floats, it, items);
         body(i, xp, it);
       }
     });
