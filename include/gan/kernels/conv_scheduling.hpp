@@ -133,7 +133,7 @@ inline void prefetch_run(const float* p, std::int64_t floats) {
 
 // body(i, next) for items i in [0, n) handed out as the team's threads come free, so that a
 // thread that runs slower takes fewer: on this kind of VM one vCPU at a time can run the conv
-// tiles 25-35 % slower than the other (its core busy with another guest's work, while the FMA
+// kernels 17-36 % slower than the other (presumably its core busy with another guest; the FMA
 // probe runs alike on both), and with a static half each the faster thread waited (Zen 5, 2
 // threads, interleaved pairs while the vCPUs ran shape 7's transposed forward at 128-131 and
 // 172-174 GFLOP/s: that pass +4 %, its data gradient +12 %, shape 8's transposed forward +8 %,
