@@ -217,26 +217,29 @@ void for_own_rows(int threads, std::int64_t n, const float* src, std::int64_t ch
 }
 
 // Runs body(n, padded_image, item) for every image n and item in [0, items): per image on
-// one thread with its own padded copy when the batch splits evenly over the team (the images
-// handed out as threads come free, parallel_items_as_taken), otherwise all images padded first
-// and the (image, item) pairs shared out. Image n's source (what pad reads) is the src_floats
-// floats at src + n * src_image: all of the image, or the channels of one reduction chunk.
+// one thread with its own padded copy when the batch splits evenly over the team, otherwise
+// all images padded first and the (image, item) pairs shared out. Image n's source (what pad
+// reads) is the src_floats floats at src + n * src_image: all of the image, or the channels of
+// one reduction chunk. The images go to the threads a static share each: handed out one at a
+// time from a counter (parallel_items_as_taken), shape 1's forward and shape 4's data gradient
+// (~1.6 us an image) ran at 0.47x on 2 threads (8 pairs), and still at 0.9x when handed out
+// 32 at a time (why was not pinned down), while shape 8's transposed forward gained 8 % only
+// while one vCPU ran slower than the other.
 //
-// Per image, the items also ask for the thread's next image's source a slice at a time (into
-// L2): padding otherwise waits on the input's cache misses, one plane row after another (shape
-// 5's forward spent 9 % of its time in those loads), while the tiles leave the memory bus idle.
+// Per image, the items also ask for the next image's source a slice at a time (into L2):
+// padding otherwise waits on the input's cache misses, one plane row after another (shape 5's
+// forward spent 9 % of its time in those loads), while the tiles leave the memory bus idle.
 template <class Pad, class Body>
 void for_padded_images(int threads, std::int64_t n, std::int64_t channels, std::int64_t plane, std::int64_t items,
                        const float* src, std::int64_t src_image, std::int64_t src_floats, Pad&& pad, Body&& body) {
   const bool per_image = threads == 1 || n % threads == 0 || n >= 4 * threads;
   if (per_image) {
     ThreadSlots bufs(std::min<std::int64_t>(threads, n), channels * plane);
-    parallel_items_as_taken(static_cast<int>(std::min<std::int64_t>(threads, n)), n, [&](std::int64_t i, auto&& next) {
+    parallel_items(std::min<std::int64_t>(threads, n), n, [&](std::int64_t i) {
       float* xp = bufs.mine(threads);
-      const std::int64_t after = next();
       for (std::int64_t c = 0; c < channels; ++c) pad(xp + c * plane, i, c);
       for (std::int64_t it = 0; it < items; ++it) {
-        if (after < n) prefetch_part(src + after * src_image, src_floats, it, items);
+        if (i + 1 < n) prefetch_part(src + (i + 1) * src_image, src_floats, it, items);
         body(i, xp, it);
       }
     });
