@@ -135,12 +135,13 @@ inline void prefetch_run(const float* p, std::int64_t floats) {
 // thread that runs slower takes fewer: on this kind of VM one vCPU at a time can run the conv
 // kernels 17-36 % slower than the other (presumably its core busy with another guest; the FMA
 // probe runs alike on both), and with a static half each the faster thread waited (Zen 5, 2
-// threads, interleaved pairs while the vCPUs ran shape 7's transposed forward at 128-131 and
-// 172-174 GFLOP/s: that pass +4 %, its data gradient +12 %, shape 8's transposed forward +8 %,
-// shape 3's +4 %; with both vCPUs alike, 0.99-1.01). next() takes the item the calling thread
-// runs after i (n or more: none) the first time it is called, for body to ask for that item's
-// data ahead; from then on the item is held back from a thread that comes free, so body asks
-// as late as its prefetch allows.
+// threads, channel blocks of one image, interleaved pairs while the vCPUs ran shape 7's
+// transposed forward at 128-131 and 172-174 GFLOP/s: that pass +4 %, its data gradient +12 %;
+// with both vCPUs alike, 0.99-1.01). For long items only: these blocks take 0.3-1.5 ms, and
+// images of ~1.6 us lost (see for_padded_images). next() takes the item the calling thread runs
+// after i (n or more: none) the first time it is called, for body to ask for that item's data
+// ahead; from then on the item is held back from a thread that comes free, so body asks as
+// late as its prefetch allows.
 template <class Body>
 void parallel_items_as_taken(int threads, std::int64_t n, Body&& body) {
   std::atomic<std::int64_t> counter{0};
